@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * connector-filesink: the connector code lands with its own issue; this entry point is its public API.
+ */
+export {}

@@ -1,0 +1,248 @@
+import { describe, expect, it } from 'vitest'
+import type { ReaderOutput } from '../api/source-reader.js'
+import { ConfigError, SerializationError, UnsupportedVersionError } from '../errors.js'
+import { SourceDriver, driveToEnd } from './__fixtures__/drive-source.js'
+import { datagenSource, seededInt, seededRandom } from './datagen-source.js'
+import type { DatagenSplit } from './datagen-split.js'
+
+const identity = (index: number): number => index
+
+function collectingOutput<T>(): ReaderOutput<T> & { values: T[] } {
+  const values: T[] = []
+  return { values, collect: (value) => void values.push(value), emitWatermark: () => {} }
+}
+
+describe('datagenSource', () => {
+  describe('bounded (count given)', () => {
+    it('generates every index in [0, count) exactly once, in contiguous ranges per subtask', async () => {
+      const source = datagenSource({ generator: (index) => `record-${index}`, count: 10 })
+      expect(source.boundedness).toBe('BOUNDED')
+      const driver = await driveToEnd(source, 3)
+      expect(driver.valuesBySubtask()).toEqual([
+        ['record-0', 'record-1', 'record-2', 'record-3'],
+        ['record-4', 'record-5', 'record-6'],
+        ['record-7', 'record-8', 'record-9'],
+      ])
+    })
+
+    it('is deterministic: two runs emit the same records', async () => {
+      const source = datagenSource({ generator: (index) => seededInt(42, index, 0, 1000), count: 500, batchSize: 17 })
+      const first = await driveToEnd(source, 4)
+      const second = await driveToEnd(source, 4)
+      expect(second.valuesBySubtask()).toEqual(first.valuesBySubtask())
+    })
+
+    it('cuts the index space into the number of splits asked for, spread round-robin over readers', async () => {
+      const driver = await SourceDriver.start(datagenSource({ generator: identity, count: 8, splits: 4 }), { parallelism: 2 })
+      const assigned = driver.enumeratorCalls.flatMap((call) =>
+        call.kind === 'assignSplits' ? [{ subtaskId: call.subtaskId, splits: call.splits.map((split) => split.splitId) }] : [],
+      )
+      expect(assigned).toEqual([
+        { subtaskId: 0, splits: ['0', '2'] },
+        { subtaskId: 1, splits: ['1', '3'] },
+      ])
+      await driver.run()
+      await driver.close()
+      expect(driver.valuesBySubtask().map((values) => [...values].sort((a, b) => a - b))).toEqual([
+        [0, 1, 4, 5],
+        [2, 3, 6, 7],
+      ])
+    })
+
+    it('ends at once with count 0', async () => {
+      const driver = await driveToEnd(datagenSource({ generator: identity, count: 0 }), 2)
+      expect(driver.records).toEqual([])
+      expect(driver.ended).toBe(true)
+    })
+
+    it('attaches timestamps', async () => {
+      const driver = await driveToEnd(datagenSource({ generator: identity, count: 3, timestamp: (_, index) => 1000 + index }), 1)
+      expect(driver.records.map((record) => record.timestamp)).toEqual([1000, 1001, 1002])
+    })
+
+    it('loses and repeats no index across a restore, also at another parallelism', async () => {
+      const source = datagenSource({ generator: identity, count: 5000, splits: 6, batchSize: 64 })
+      const first = await SourceDriver.start(source, { parallelism: 3 })
+      await first.run(() => first.records.length >= 1700)
+      const checkpoint = first.snapshot(7)
+      const beforeCheckpoint = first.records.map((record) => record.value)
+      await first.run(() => first.records.length >= 3000)
+      await first.close()
+
+      const restored = await SourceDriver.start(source, { parallelism: 2, restoreFrom: checkpoint })
+      await restored.run()
+      await restored.close()
+      const all = [...beforeCheckpoint, ...restored.records.map((record) => record.value)]
+      expect(all.sort((a, b) => a - b)).toEqual(Array.from({ length: 5000 }, (_, index) => index))
+    })
+  })
+
+  describe('unbounded (no count)', () => {
+    it('gives split k of S the indexes k, k + S, k + 2S, ...', async () => {
+      const source = datagenSource({ generator: identity, splits: 3, batchSize: 4 })
+      expect(source.boundedness).toBe('CONTINUOUS_UNBOUNDED')
+      const driver = await SourceDriver.start(source, { parallelism: 3 })
+      for (let round = 0; round < 2; round++) for (let subtaskId = 0; subtaskId < 3; subtaskId++) driver.pollOnce(subtaskId)
+      await driver.close()
+      expect(driver.valuesBySubtask()).toEqual([
+        [0, 3, 6, 9, 12, 15, 18, 21],
+        [1, 4, 7, 10, 13, 16, 19, 22],
+        [2, 5, 8, 11, 14, 17, 20, 23],
+      ])
+    })
+
+    it('takes turns between the splits of one reader so none starves', () => {
+      const source = datagenSource({ generator: identity, splits: 2, batchSize: 2 })
+      const reader = source.createReader({ subtaskId: 0, parallelism: 1, sendSplitRequest: () => {} })
+      reader.addSplits([
+        { splitId: '0', next: 0, end: null, stride: 2 },
+        { splitId: '1', next: 1, end: null, stride: 2 },
+      ])
+      const output = collectingOutput<number>()
+      for (let poll = 0; poll < 4; poll++) expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')
+      expect(output.values).toEqual([0, 2, 1, 3, 4, 6, 5, 7])
+    })
+
+    it('continues exactly where the checkpoint was: no index twice, none skipped', async () => {
+      const splits = 4
+      const source = datagenSource({ generator: identity, splits, batchSize: 50 })
+      const first = await SourceDriver.start(source, { parallelism: 2 })
+      await first.run(() => first.records.length >= 2000)
+      const checkpoint = first.snapshot(3)
+      const beforeCheckpoint = first.records.map((record) => record.value)
+      await first.run(() => first.records.length >= 4000)
+      await first.close()
+
+      const restored = await SourceDriver.start(source, { parallelism: 2, restoreFrom: checkpoint })
+      await restored.run(() => restored.records.length >= 2000)
+      await restored.close()
+      const all = [...beforeCheckpoint, ...restored.records.map((record) => record.value)]
+
+      expect(new Set(all).size).toBe(all.length)
+      for (let split = 0; split < splits; split++) {
+        const ofSplit = all.filter((index) => index % splits === split).sort((a, b) => a - b)
+        expect(ofSplit.length).toBeGreaterThan(0)
+        expect(ofSplit).toEqual(ofSplit.map((_, position) => split + position * splits))
+      }
+    })
+  })
+
+  describe('rate limiting', () => {
+    it('spreads recordsPerSecond over the readers and sleeps instead of spinning', async () => {
+      const source = datagenSource({ generator: identity, count: 40, recordsPerSecond: 200 })
+      const startedAt = performance.now()
+      const driver = await driveToEnd(source, 2)
+      const elapsed = performance.now() - startedAt
+
+      expect(driver.records).toHaveLength(40)
+      // 100 records/s per reader, 20 records each, the first one free: about 190 ms.
+      expect(elapsed).toBeGreaterThanOrEqual(150)
+      expect(elapsed).toBeLessThan(2000)
+      const polls = driver.statistics.reduce((sum, statistics) => sum + statistics.polls, 0)
+      const waits = driver.statistics.reduce((sum, statistics) => sum + statistics.waits, 0)
+      expect(waits).toBeGreaterThanOrEqual(10)
+      // A busy loop would poll thousands of times in 190 ms.
+      expect(polls).toBeLessThan(200)
+    })
+
+    it('makes isAvailable resolve by a timer when the bucket is empty, and at once on close', async () => {
+      const source = datagenSource({ generator: identity, recordsPerSecond: 10 })
+      const reader = source.createReader({ subtaskId: 0, parallelism: 1, sendSplitRequest: () => {} })
+      reader.addSplits([{ splitId: '0', next: 0, end: null, stride: 1 }])
+      const output = collectingOutput<number>()
+      expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')
+      expect(output.values).toEqual([0])
+      expect(reader.pollNext(output)).toBe('NOTHING_AVAILABLE')
+      const startedAt = performance.now()
+      await reader.isAvailable()
+      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(50)
+      expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')
+      expect(output.values).toEqual([0, 1])
+      const pending = reader.isAvailable()
+      reader.close()
+      await pending
+    })
+  })
+
+  describe('serializers', () => {
+    const source = datagenSource({ generator: identity })
+    const split: DatagenSplit = { splitId: '1', next: 9, end: null, stride: 4 }
+
+    it('round-trip unbounded and bounded splits as version 1 JSON', () => {
+      const serializer = source.splitSerializer()
+      expect(serializer.version).toBe(1)
+      expect(serializer.deserialize(1, serializer.serialize(split))).toEqual(split)
+      const bounded: DatagenSplit = { splitId: '0', next: 3, end: 10, stride: 1 }
+      expect(serializer.deserialize(1, serializer.serialize(bounded))).toEqual(bounded)
+      const stateSerializer = source.enumeratorCheckpointSerializer()
+      expect(stateSerializer.deserialize(1, stateSerializer.serialize([split, bounded]))).toEqual([split, bounded])
+    })
+
+    it('refuse a newer version and malformed splits', () => {
+      const serializer = source.splitSerializer()
+      expect(() => serializer.deserialize(2, serializer.serialize(split))).toThrowError(/datagen split was written with format version 2/)
+      expect(UnsupportedVersionError.isInstance(catchError(() => serializer.deserialize(3, new Uint8Array())))).toBe(true)
+      const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value))
+      expect(SerializationError.isInstance(catchError(() => serializer.deserialize(1, encode({ ...split, stride: 0 }))))).toBe(true)
+      expect(SerializationError.isInstance(catchError(() => serializer.deserialize(1, encode({ ...split, end: 'x' }))))).toBe(true)
+    })
+  })
+
+  describe('options', () => {
+    it('are validated when the source is built, with the option path', () => {
+      expect(() => datagenSource({ generator: identity, count: -1 })).toThrowError('datagen.count: expected a non-negative integer, got -1')
+      expect(() => datagenSource({ generator: identity, count: 1.5 })).toThrowError('datagen.count: expected a non-negative integer, got 1.5')
+      expect(() => datagenSource({ generator: identity, recordsPerSecond: 0 })).toThrowError(
+        'datagen.recordsPerSecond: expected a positive finite number, got 0',
+      )
+      expect(() => datagenSource({ generator: identity, splits: 0 })).toThrowError('datagen.splits: expected a positive integer, got 0')
+      expect(() => datagenSource({ generator: identity, batchSize: -3 })).toThrowError('datagen.batchSize: expected a positive integer, got -3')
+      expect(() => datagenSource({} as never)).toThrowError(/datagen.generator: is required/)
+      expect(() => datagenSource({ generator: identity, rate: 5 } as never)).toThrowError(/datagen.rate: unknown option/)
+      expect(ConfigError.isInstance(catchError(() => datagenSource(undefined as never)))).toBe(true)
+    })
+  })
+})
+
+describe('seededRandom', () => {
+  it('is a deterministic float in [0, 1) of seed and index', () => {
+    const values = Array.from({ length: 10_000 }, (_, index) => seededRandom(7, index))
+    expect(values).toEqual(Array.from({ length: 10_000 }, (_, index) => seededRandom(7, index)))
+    expect(values.every((value) => value >= 0 && value < 1)).toBe(true)
+    const mean = values.reduce((sum, value) => sum + value, 0) / values.length
+    expect(mean).toBeGreaterThan(0.48)
+    expect(mean).toBeLessThan(0.52)
+    expect(new Set(values).size).toBe(values.length)
+  })
+
+  it('differs between seeds and between neighbouring indexes, also past 2^32', () => {
+    expect(seededRandom(1, 5)).not.toBe(seededRandom(2, 5))
+    expect(seededRandom(1, 5)).not.toBe(seededRandom(1, 6))
+    expect(seededRandom(1, 2 ** 32 + 5)).not.toBe(seededRandom(1, 5))
+    // Neighbouring indexes land in all parts of [0, 1): a poor mix would keep them close together.
+    const deciles = new Set(Array.from({ length: 100 }, (_, index) => Math.floor(seededRandom(3, index) * 10)))
+    expect(deciles.size).toBe(10)
+  })
+})
+
+describe('seededInt', () => {
+  it('is an integer in [min, max], both ends included', () => {
+    const values = Array.from({ length: 2000 }, (_, index) => seededInt(11, index, -2, 2))
+    expect(new Set(values)).toEqual(new Set([-2, -1, 0, 1, 2]))
+    expect(seededInt(11, 3, 5, 5)).toBe(5)
+  })
+
+  it('rejects an empty or too wide range', () => {
+    expect(() => seededInt(1, 1, 3, 2)).toThrowError(/seededInt: expected safe integers with min ≤ max/)
+    expect(() => seededInt(1, 1, 0, 2 ** 40)).toThrowError(ConfigError)
+  })
+})
+
+function catchError(run: () => unknown): unknown {
+  try {
+    run()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected an error')
+}

@@ -1,0 +1,76 @@
+import type { VersionedBytes } from '../api/serializer.js'
+import type { KeyGroupSnapshot } from '../state/heap-keyed-state-backend.js'
+import type { OutputBuffer } from './output-buffer.js'
+import type { Timestamps } from './stream-element.js'
+
+/** One item of redistributable operator state (source splits, writer states, committables). */
+export interface VersionedItem extends VersionedBytes {
+  /** For committables: the checkpoint that prepared it. */
+  readonly checkpointId?: number
+}
+
+/**
+ * The state of one operator in one subtask, as it goes into a checkpoint.
+ * - `keyed`: keyed state by key group; on restore each subtask gets the key groups of its range.
+ * - `lists`: named lists of items; on restore at the same parallelism each subtask gets its own
+ *   lists back, at another parallelism the items of all subtasks are dealt out round-robin.
+ */
+export interface OperatorSubtaskState {
+  keyed?: KeyGroupSnapshot[]
+  lists?: Record<string, VersionedItem[]>
+  /**
+   * Not persisted: the committables a sink writer prepared for this checkpoint, handed to the
+   * coordinator for the sink's GlobalCommitter (which persists its combined form instead).
+   */
+  preparedCommittables?: unknown[]
+}
+
+/** Schedules processing-time wake-ups of a task; the callback runs in the task loop, never concurrently with it. */
+export interface ProcessingTimeService {
+  now(): number
+  /** Asks for `onProcessingTime` to be called once the clock reaches `timestamp`. */
+  requestWakeup(timestamp: number): void
+}
+
+/** What the task gives an operator when it opens it. */
+export interface OperatorContext {
+  readonly jobName: string
+  readonly taskName: string
+  readonly subtaskId: number
+  readonly parallelism: number
+  readonly maxParallelism: number
+  readonly attemptNumber: number
+  readonly restoredCheckpointId: number | undefined
+  /** This operator's state in the restored checkpoint, already redistributed to this subtask. */
+  readonly restoredState: OperatorSubtaskState | undefined
+  readonly output: OutputBuffer
+  readonly processingTime: ProcessingTimeService
+  /** The watermark the task has forwarded so far. */
+  currentWatermark(): number
+  warn(message: string): void
+}
+
+/**
+ * A runtime operator: one step of a task's chain. Called only by its task loop, never concurrently.
+ * Lifecycle: open → (processBatch | processWatermark | onProcessingTime | snapshotState |
+ * notifyCheckpointComplete | notifyCheckpointAborted)* → endInput? → close.
+ * What it emits goes into `context.output`; the task forwards it after each call.
+ */
+export interface StreamOperator {
+  readonly uid: string
+  readonly name: string
+  open(context: OperatorContext): Promise<void> | void
+  processBatch(values: unknown[], timestamps: Timestamps, inputIndex: 1 | 2): Promise<void> | void
+  /** Fires event-time timers due at `watermark`. The task forwards the watermark afterwards. */
+  processWatermark(watermark: number): void
+  /** Fires processing-time timers due at `now`; returns the next timer time, if any. */
+  onProcessingTime(now: number): void
+  /** All input has ended (bounded input, or a draining stop). */
+  endInput(): Promise<void> | void
+  /** At a barrier, before the snapshot: a sink writer flushes and prepares its commit here. */
+  prepareSnapshotPreBarrier(checkpointId: number): Promise<void> | void
+  snapshotState(checkpointId: number): Promise<OperatorSubtaskState> | OperatorSubtaskState
+  notifyCheckpointComplete(checkpointId: number): Promise<void> | void
+  notifyCheckpointAborted(checkpointId: number): void
+  close(): Promise<void> | void
+}

@@ -14,6 +14,7 @@ import { Channel } from './channel.js'
 import type { JobGraph, JobVertex } from './job-graph.js'
 import { Notifier } from './notifier.js'
 import { SourceOperator } from './operators/source-operator.js'
+import { fuseStatelessOperators } from './operators/stateless-operators.js'
 import { RecordWriter } from './record-writer.js'
 import type { OperatorSubtaskState, StreamOperator, VersionedItem } from './stream-operator.js'
 import { StreamTask, type TaskDeployment, type TaskInput } from './stream-task.js'
@@ -234,17 +235,21 @@ export class JobExecution {
       const sourceRuntime = vertex.operators[0]?.kind === 'source' ? this.createSourceRuntime(vertex) : undefined
       for (let subtaskId = 0; subtaskId < vertex.parallelism; subtaskId++) {
         const taskIndex = this.tasks.length
-        const operators: StreamOperator[] = vertex.operators.map((t, index) => {
+        const chain: StreamOperator[] = vertex.operators.map((t, index) => {
           const uid = vertex.uids[index] as string
           if (t.kind === 'source') {
             return new SourceOperator(uid, t.name, t.source, () => events.sendSplitRequest(uid, subtaskId))
           }
           return t.createOperator(uid, t.name)
         })
-        const restoredStates: (OperatorSubtaskState | undefined)[] = vertex.uids.map((uid) => {
+        const chainStates: (OperatorSubtaskState | undefined)[] = vertex.uids.map((uid) => {
           const state = restored?.operators[uid]
           return state ? assignOperatorState(uid, state, subtaskId, vertex.parallelism, options.maxParallelism) : undefined
         })
+        const { operators, indexMap } = fuseStatelessOperators(chain)
+        const restoredStates = operators.map((_, newIndex) => chainStates[indexMap.indexOf(newIndex)])
+        const chainSideWriters = new Map<number, Map<string, RecordWriter[]>>()
+        for (const [index, byTag] of sideWriters[vertex.id]?.[subtaskId] ?? []) chainSideWriters.set(indexMap[index] as number, byTag)
         const deployment: TaskDeployment = {
           taskIndex,
           taskName: `${vertex.name} (${subtaskId + 1}/${vertex.parallelism})`,
@@ -258,7 +263,7 @@ export class JobExecution {
           restoredStates,
           inputs: inputs[vertex.id]?.[subtaskId] as TaskInput[],
           mainWriters: mainWriters[vertex.id]?.[subtaskId] as RecordWriter[],
-          sideWriters: sideWriters[vertex.id]?.[subtaskId] as Map<number, Map<string, RecordWriter[]>>,
+          sideWriters: chainSideWriters,
           checkpointingMode,
           notifier: notifiers[vertex.id]?.[subtaskId] as Notifier,
           events,

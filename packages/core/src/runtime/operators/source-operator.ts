@@ -2,6 +2,7 @@ import type { AnySource } from '../../api/source.js'
 import type { InputStatus, ReaderOutput, SourceReader } from '../../api/source-reader.js'
 import type { SourceSplit } from '../../api/source-split.js'
 import { AbstractStreamOperator } from '../abstract-stream-operator.js'
+import type { OutputBuffer } from '../output-buffer.js'
 import { deserializeItem, serializeItem } from '../versioned-items.js'
 import type { OperatorContext, OperatorSubtaskState } from '../stream-operator.js'
 
@@ -27,13 +28,12 @@ export class SourceOperator extends AbstractStreamOperator {
 
   override async open(context: OperatorContext): Promise<void> {
     await super.open(context)
-    const output = context.output
-    this.readerOutput = {
-      collect: (record, timestamp) => output.collect(record, timestamp),
-      emitWatermark: (timestamp) => {
-        if (this.pendingWatermark === undefined || timestamp > this.pendingWatermark) this.pendingWatermark = timestamp
-      },
+    // The reader writes straight into the task's output buffer: one call per record, no wrapper.
+    const output = context.output as OutputBuffer & ReaderOutput<unknown>
+    output.emitWatermark = (timestamp) => {
+      if (this.pendingWatermark === undefined || timestamp > this.pendingWatermark) this.pendingWatermark = timestamp
     }
+    this.readerOutput = output
     this.reader = this.source.createReader({
       subtaskId: context.subtaskId,
       parallelism: context.parallelism,

@@ -104,10 +104,11 @@ SLUICE_INSTALLED_NOW=0
 
 sluice_install() {
   local stamp="$SLUICE_ROOT/node_modules/.sluice-bootstrap/installed"
-  local inputs=("$SLUICE_ROOT/package.json" "$SLUICE_ROOT/pnpm-workspace.yaml" "$SLUICE_ROOT"/packages/*/package.json)
-  [ -f "$SLUICE_ROOT/pnpm-lock.yaml" ] && inputs+=("$SLUICE_ROOT/pnpm-lock.yaml")
+  local inputs=("$SLUICE_ROOT/pnpm-lock.yaml" "$SLUICE_ROOT/package.json" "$SLUICE_ROOT/pnpm-workspace.yaml"
+    "$SLUICE_ROOT"/packages/*/package.json)
   [ -f "$SLUICE_ROOT/.npmrc" ] && inputs+=("$SLUICE_ROOT/.npmrc")
-  if [ -f "$SLUICE_ROOT/node_modules/.modules.yaml" ] && sluice_is_fresh "$stamp" "${inputs[@]}"; then
+  if [ -f "$SLUICE_ROOT/pnpm-lock.yaml" ] && [ -f "$SLUICE_ROOT/node_modules/.modules.yaml" ] &&
+    sluice_is_fresh "$stamp" "${inputs[@]}"; then
     sluice_log "dependencies up to date"
     return 0
   fi
@@ -132,6 +133,8 @@ sluice_install() {
   fi
   rm -f "$log"
   mv -f "$next_stamp" "$stamp"
+  # Without a lockfile the install has just written one; it is an output here, not a newer input.
+  [ "${args[1]}" = --frozen-lockfile ] || touch "$stamp"
   SLUICE_INSTALLED_NOW=1
   sluice_log "dependencies installed ($((SECONDS - start))s)"
 }

@@ -31,7 +31,7 @@ export class SluiceError extends Error {
     this.code = code
     this.retriable = options.retriable ?? false
     // Mark every class in the chain so `Base.isInstance(subclassInstance)` holds across package copies.
-    for (let c: Function = new.target; c !== Error && c !== Object; c = Object.getPrototypeOf(c)) {
+    for (let c: abstract new (...args: never[]) => unknown = new.target; c !== Error && c !== Object; c = Object.getPrototypeOf(c)) {
       ;(this as unknown as Record<symbol, boolean>)[markerOf(c.name)] = true
     }
   }

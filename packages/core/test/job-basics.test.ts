@@ -43,6 +43,7 @@ describe('a bounded job', () => {
 
   it('flatMap, union, connect and side outputs route records as Flink does', async () => {
     const env = StreamExecutionEnvironment.create({ parallelism: 2, ...quiet })
+    // biome-ignore lint/suspicious/useIterableCallbackReturn: DataStream.flatMap emits through the collector
     const words = env.fromElements('a b', 'c').flatMap<string>((line, out) => {
       for (const w of line.split(' ')) out.collect(w)
     })

@@ -144,17 +144,16 @@ export abstract class AbstractStreamOperator implements StreamOperator {
 
   /** The context object handed to process functions; reused across calls (no allocation per record). */
   protected createProcessContext<K extends Key>(): OnTimerContext<K> & { domain: TimeDomain } {
-    const self = this
     const output = this.context.output
     let timers: TimerService | undefined
     const processContext = {
       domain: 'EVENT_TIME' as TimeDomain,
-      timestamp: () => self.currentTimestamp,
-      output: (tag: { id: string }, value: unknown) => output.collectSide(tag.id, value, self.currentTimestamp),
-      currentWatermark: () => self.context.currentWatermark(),
-      getCurrentKey: () => self.requireBackend().getCurrentKey() as K,
+      timestamp: () => this.currentTimestamp,
+      output: (tag: { id: string }, value: unknown) => output.collectSide(tag.id, value, this.currentTimestamp),
+      currentWatermark: () => this.context.currentWatermark(),
+      getCurrentKey: () => this.requireBackend().getCurrentKey() as K,
       timerService: () => {
-        timers ??= self.timerService()
+        timers ??= this.timerService()
         return timers
       },
       timeDomain: () => processContext.domain,

@@ -117,7 +117,7 @@ export function buildJobGraph(sinks: PhysicalTransformation[], defaultParallelis
       uids: chain.map(operatorUid),
     }
     vertices.push(vertex)
-    chain.forEach((op, index) => vertexOf.set(op.id, { vertex, index }))
+    for (const [index, op] of chain.entries()) vertexOf.set(op.id, { vertex, index })
   }
 
   const vertexEdges: VertexEdge[] = []

@@ -16,7 +16,7 @@ export class RecordWriter {
   constructor(
     private readonly channels: Channel[],
     private readonly partitioning: Partitioning,
-    private readonly producerSubtask: number,
+    producerSubtask: number,
     private readonly maxParallelism: number,
     private readonly batchSize: number,
   ) {
@@ -84,7 +84,9 @@ export class RecordWriter {
   backpressure(): Promise<void> | undefined {
     let waits: Promise<void>[] | undefined
     for (const channel of this.channels) {
-      if (channel.isFull()) (waits ??= []).push(channel.writable())
+      if (!channel.isFull()) continue
+      waits ??= []
+      waits.push(channel.writable())
     }
     if (!waits) return undefined
     return Promise.all(waits).then(() => undefined)

@@ -1,7 +1,7 @@
 import type { CheckpointingMode } from '../api/config.js'
 import { JobCancelledError, TaskFailedError } from '../errors.js'
 import type { Channel } from './channel.js'
-import { Notifier } from './notifier.js'
+import type { Notifier } from './notifier.js'
 import { SourceOperator } from './operators/source-operator.js'
 import { OutputBuffer } from './output-buffer.js'
 import type { RecordWriter } from './record-writer.js'
@@ -85,7 +85,6 @@ export class StreamTask {
   private endedData = 0
   private alignedCheckpointId: number | undefined
   private readonly barrierReceived: boolean[]
-  private barriersReceived = 0
   private lastCheckpointId = 0
   private nextChannel = 0
 
@@ -295,7 +294,6 @@ export class StreamTask {
     if (this.alignedCheckpointId === undefined) this.alignedCheckpointId = checkpointId
     if (!this.barrierReceived[channelIndex]) {
       this.barrierReceived[channelIndex] = true
-      this.barriersReceived++
     }
     await this.maybeCompleteAlignment()
   }
@@ -315,7 +313,6 @@ export class StreamTask {
   private resetAlignment(): void {
     this.alignedCheckpointId = undefined
     this.barrierReceived.fill(false)
-    this.barriersReceived = 0
     this.deployment.notifier.signal()
   }
 

@@ -83,19 +83,35 @@ export abstract class AbstractHeapState<Stored, Element> {
   }
 
   /**
-   * The current key's entry if it is visible. With a TTL, an expired entry is removed and hidden
-   * (`NeverReturnExpired`) or returned as is; a returned entry's clock restarts with `OnReadAndWrite`.
+   * The current key's entry for a read. With a TTL, as in Flink, reading an expired entry removes it;
+   * that read still returns it with `ReturnExpiredIfNotCleanedUp`, and `undefined` with
+   * `NeverReturnExpired`. Reading an unexpired entry restarts its clock with `OnReadAndWrite`.
    */
   protected readEntry(): StateEntry<Stored> | undefined {
     const key = this.context.normalizedKey ?? this.missingKey()
     const entry = this.table.get(key)
     if (entry === undefined || this.ttl === undefined) return entry
     const now = this.ttl.clock()
-    if (this.ttl.isExpired(entry.timestamp, now) && !this.ttl.returnExpired) {
+    if (this.ttl.isExpired(entry.timestamp, now)) {
+      this.table.delete(key)
+      return this.ttl.returnExpired ? entry : undefined
+    }
+    if (this.ttl.updateOnRead) entry.timestamp = now
+    return entry
+  }
+
+  /**
+   * The current key's entry for a read-modify-write (`add`): an expired entry is removed and never
+   * folded into, whatever the visibility (Flink's `TtlReduceFunction` does the same).
+   */
+  protected readEntryForUpdate(): StateEntry<Stored> | undefined {
+    const key = this.context.normalizedKey ?? this.missingKey()
+    const entry = this.table.get(key)
+    if (entry === undefined || this.ttl === undefined) return entry
+    if (this.ttl.isExpired(entry.timestamp, this.ttl.clock())) {
       this.table.delete(key)
       return undefined
     }
-    if (this.ttl.updateOnRead) entry.timestamp = now
     return entry
   }
 
@@ -119,14 +135,17 @@ export abstract class AbstractHeapState<Stored, Element> {
 
   // ---- checkpointing, called by the backend ----
 
-  /** Whether `applyToKeyedState`-style iteration should see this entry at `now`. */
+  /**
+   * Whether iteration over all keys should see this entry at `now`: with `ReturnExpiredIfNotCleanedUp`
+   * an expired entry is still there until it is read or checkpointed.
+   */
   isVisible(entry: StateEntry<Stored>, now: number): boolean {
     return this.ttl === undefined || this.ttl.returnExpired || !this.ttl.isExpired(entry.timestamp, now)
   }
 
   /**
    * The stored form of one entry for a checkpoint, or `undefined` when it has expired; expired entries
-   * are removed from the table too (a checkpoint is the cleanup point of `ReturnExpiredIfNotCleanedUp`).
+   * are removed from the table too, so a checkpoint is a full cleanup (Flink's `cleanupFullSnapshot`).
    * Values go through the descriptor's serializer now, so later mutations cannot reach the checkpoint.
    */
   snapshotEntry(normalizedKey: NormalizedKey, entry: StateEntry<Stored>, now: number): StoredEntry | undefined {

@@ -135,10 +135,12 @@ describe('codec', () => {
     const bytes = serializer.serialize({ total: 10n ** 30n })
     expect(serializer.deserialize(1, bytes)).toEqual({ total: 10n ** 30n })
     expect(() => serializer.deserialize(2, bytes)).toThrow(UnsupportedVersionError)
+    let error: unknown
     try {
       serializer.deserialize(7, bytes)
-    } catch (error) {
-      expect(UnsupportedVersionError.isInstance(error) && error.version).toBe(7)
+    } catch (caught) {
+      error = caught
     }
+    expect(UnsupportedVersionError.isInstance(error) && error.version).toBe(7)
   })
 })

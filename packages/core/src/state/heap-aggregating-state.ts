@@ -21,7 +21,7 @@ export class HeapAggregatingState<In, Acc, Out> extends AbstractHeapState<Acc, A
   }
 
   add(value: In): void {
-    const entry = this.readEntry()
+    const entry = this.readEntryForUpdate()
     if (entry === undefined) {
       this.writeEntry(this.aggregate.add(value, this.aggregate.createAccumulator()))
     } else {

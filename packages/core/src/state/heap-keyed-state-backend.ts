@@ -176,7 +176,8 @@ export class HeapKeyedStateBackend {
 
   /**
    * The keys that have a visible entry in a state (for applying a function to all keys). Works for
-   * restored states no descriptor has asked for yet too; an unknown name has no keys.
+   * restored states no descriptor has asked for yet too, without TTL filtering (only the descriptor
+   * knows the TTL); an unknown name has no keys.
    */
   keys(stateName: string): Key[] {
     const keys: Key[] = []

@@ -25,7 +25,8 @@ type ItemMap<K, V> = Map<unknown, MapItem<K, V>>
  * user keys always go through the CBOR codec.
  *
  * With a TTL every user entry has its own clock, as in Flink: `put` restarts it, and with
- * `OnReadAndWrite` so does every read of the entry (`get`, `contains`, iteration). A key whose last
+ * `OnReadAndWrite` so does every read of the entry (`get`, `contains`, iteration). Reading an expired
+ * user entry removes it (returning it that once with `ReturnExpiredIfNotCleanedUp`). A key whose last
  * user entry is removed or expires has no entry at all. Iterators walk the map of the key that was
  * current when they were created.
  */
@@ -106,7 +107,7 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
     }
   }
 
-  /** The visible item of a user key of the current key, applying TTL like `readEntry` does for whole entries. */
+  /** The item of a user key of the current key, applying TTL the way `readEntry` does for whole entries. */
   private readItem(key: K): MapItem<K, V> | undefined {
     const normalizedKey = this.currentKey()
     const entry = this.table.get(normalizedKey)
@@ -115,10 +116,10 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
     const item = entry.value.get(mapKey)
     if (item === undefined || this.ttl === undefined) return item
     const now = this.ttl.clock()
-    if (this.ttl.isExpired(item.timestamp, now) && !this.ttl.returnExpired) {
+    if (this.ttl.isExpired(item.timestamp, now)) {
       entry.value.delete(mapKey)
       if (entry.value.size === 0) this.table.delete(normalizedKey)
-      return undefined
+      return this.ttl.returnExpired ? item : undefined
     }
     if (this.ttl.updateOnRead) item.timestamp = now
     return item
@@ -136,8 +137,9 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
     }
     const now = ttl.clock()
     for (const [mapKey, item] of items) {
-      if (ttl.isExpired(item.timestamp, now) && !ttl.returnExpired) {
+      if (ttl.isExpired(item.timestamp, now)) {
         items.delete(mapKey)
+        if (ttl.returnExpired) yield project(item)
         continue
       }
       if (ttl.updateOnRead) item.timestamp = now

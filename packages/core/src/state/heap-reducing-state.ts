@@ -19,7 +19,7 @@ export class HeapReducingState<T> extends AbstractHeapState<T, T> implements Red
   }
 
   add(value: T): void {
-    const entry = this.readEntry()
+    const entry = this.readEntryForUpdate()
     if (entry === undefined) {
       this.writeEntry(value)
     } else {

@@ -85,8 +85,8 @@ function hashPrimitive(key: string | number | bigint | boolean): number {
       break
     case 'number':
       hasher.writeByte(NUMBER_TAG)
-      // `key === 0` holds for -0 too; NaN !== NaN picks the one canonical NaN.
-      hasher.writeFloat64(key === 0 ? 0 : key === key ? key : Number.NaN)
+      // `key === 0` holds for -0 too; every NaN hashes as the one canonical NaN.
+      hasher.writeFloat64(key === 0 ? 0 : Number.isNaN(key) ? Number.NaN : key)
       break
     case 'bigint':
       hasher.writeByte(BIGINT_TAG)

@@ -31,6 +31,28 @@ describe('murmurHash3', () => {
     }
   })
 
+  it('writeUint32 writes big-endian bytes at any block offset', () => {
+    const hasher = new Murmur3Hasher()
+    for (let lead = 0; lead < 8; lead++) {
+      const bytes = new Uint8Array(lead + 9)
+      hasher.reset(7)
+      for (let index = 0; index < lead; index++) {
+        bytes[index] = 0xa0 + index
+        hasher.writeByte(0xa0 + index)
+      }
+      hasher.writeUint32(0xdeadbeef)
+      hasher.writeByte(0x5c)
+      hasher.writeUint32(0x01020304)
+      const view = new DataView(bytes.buffer)
+      view.setUint32(lead, 0xdeadbeef, false)
+      bytes[lead + 4] = 0x5c
+      const tail = new Uint8Array(bytes.length + 4)
+      tail.set(bytes)
+      new DataView(tail.buffer).setUint32(lead + 5, 0x01020304, false)
+      expect(hasher.digest(), `lead ${lead}`).toBe(murmurHash3(tail.subarray(0, lead + 9), 7))
+    }
+  })
+
   it('writeUint32 and writeFloat64 write big-endian bytes', () => {
     const hasher = new Murmur3Hasher()
     hasher.reset(0)

@@ -34,10 +34,17 @@ export class Murmur3Hasher {
 
   /** Writes the 4 bytes of an unsigned 32-bit integer, big-endian. */
   writeUint32(value: number): void {
-    this.writeByte(value >>> 24)
-    this.writeByte(value >>> 16)
-    this.writeByte(value >>> 8)
-    this.writeByte(value)
+    // The 4 bytes in stream order, read as a little-endian word (a byte swap of `value`).
+    const word = ((value & 0xff) << 24) | ((value & 0xff00) << 8) | ((value >>> 8) & 0xff00) | (value >>> 24)
+    const shift = this.blockLength << 3
+    this.length += 4
+    if (shift === 0) {
+      this.hash = mixBlock(this.hash, word)
+    } else {
+      // Completes the pending block with the first bytes; the rest start the next block.
+      this.hash = mixBlock(this.hash, this.block | (word << shift))
+      this.block = word >>> (32 - shift)
+    }
   }
 
   /** Writes the 8 bytes of an IEEE 754 double, big-endian. */
@@ -50,38 +57,59 @@ export class Murmur3Hasher {
 
   /**
    * Writes the UTF-8 encoding of a string, as `TextEncoder` would produce it (a lone surrogate becomes
-   * U+FFFD), without allocating.
+   * U+FFFD), without allocating. ASCII characters take a fast path on local variables.
    */
   writeString(value: string): void {
     const length = value.length
+    let hash = this.hash
+    let block = this.block
+    let blockLength = this.blockLength
+    let byteCount = this.length
     for (let index = 0; index < length; index++) {
       let code = value.charCodeAt(index)
       if (code < 0x80) {
-        this.writeByte(code)
+        block |= code << (blockLength << 3)
+        byteCount++
+        if (++blockLength === 4) {
+          hash = mixBlock(hash, block)
+          block = 0
+          blockLength = 0
+        }
         continue
       }
+      // Rare multi-byte characters go through writeByte on the fields.
+      this.hash = hash
+      this.block = block
+      this.blockLength = blockLength
+      this.length = byteCount
       if (code < 0x800) {
         this.writeByte(0xc0 | (code >> 6))
         this.writeByte(0x80 | (code & 0x3f))
-        continue
-      }
-      if (code >= 0xd800 && code <= 0xdfff) {
+      } else {
         const next = index + 1 < length ? value.charCodeAt(index + 1) : 0
-        if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
           const codePoint = ((code - 0xd800) << 10) + (next - 0xdc00) + 0x10000
           this.writeByte(0xf0 | (codePoint >> 18))
           this.writeByte(0x80 | ((codePoint >> 12) & 0x3f))
           this.writeByte(0x80 | ((codePoint >> 6) & 0x3f))
           this.writeByte(0x80 | (codePoint & 0x3f))
           index++
-          continue
+        } else {
+          if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd
+          this.writeByte(0xe0 | (code >> 12))
+          this.writeByte(0x80 | ((code >> 6) & 0x3f))
+          this.writeByte(0x80 | (code & 0x3f))
         }
-        code = 0xfffd
       }
-      this.writeByte(0xe0 | (code >> 12))
-      this.writeByte(0x80 | ((code >> 6) & 0x3f))
-      this.writeByte(0x80 | (code & 0x3f))
+      hash = this.hash
+      block = this.block
+      blockLength = this.blockLength
+      byteCount = this.length
     }
+    this.hash = hash
+    this.block = block
+    this.blockLength = blockLength
+    this.length = byteCount
   }
 
   /** The hash of everything written since `reset`, as an unsigned 32-bit integer. */

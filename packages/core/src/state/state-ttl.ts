@@ -12,7 +12,10 @@ export class TtlPolicy {
   readonly ttlMs: number
   /** `OnReadAndWrite`: reads restart the clock too, not only writes. */
   readonly updateOnRead: boolean
-  /** `ReturnExpiredIfNotCleanedUp`: an expired entry stays visible until the next checkpoint removes it. */
+  /**
+   * `ReturnExpiredIfNotCleanedUp`: an expired entry is still returned by the read that removes it (each
+   * read of an expired entry removes it, as does the next checkpoint). `add` never folds into one.
+   */
   readonly returnExpired: boolean
   readonly clock: () => number
 

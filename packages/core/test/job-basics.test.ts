@@ -150,3 +150,23 @@ describe('configuration errors', () => {
     await expect(batch.execute('batch-unbounded').result).rejects.toThrow(/BATCH needs bounded sources/)
   })
 })
+
+describe('BATCH runtime mode', () => {
+  it('runs bounded input and emits only the final reduction per key (as Flink does)', async () => {
+    const env = StreamExecutionEnvironment.create({ runtimeMode: 'BATCH', parallelism: 2, ...quiet })
+    const sink = new CollectSink<[string, number]>()
+    env
+      .fromIterable(Array.from({ length: 1000 }, (_, i): [string, number] => [`k${i % 3}`, i]))
+      .keyBy((pair) => pair[0])
+      .reduce((a, b) => [a[0], a[1] + b[1]])
+      .sinkTo(sink)
+    const result = await env.execute('batch-sums').result
+    expect(result.state).toBe('FINISHED')
+    const sums = [0, 1, 2].map((k) => Array.from({ length: 1000 }, (_, i) => i).filter((i) => i % 3 === k).reduce((a, b) => a + b, 0))
+    expect([...sink.results].sort()).toEqual([
+      ['k0', sums[0]],
+      ['k1', sums[1]],
+      ['k2', sums[2]],
+    ])
+  })
+})

@@ -1,3 +1,4 @@
+import type { RuntimeMode } from '../api/config.js'
 import type { VersionedBytes } from '../api/serializer.js'
 import type { KeyGroupSnapshot } from '../state/heap-keyed-state-backend.js'
 import type { OutputBuffer } from './output-buffer.js'
@@ -14,10 +15,17 @@ export interface VersionedItem extends VersionedBytes {
  * - `keyed`: keyed state by key group; on restore each subtask gets the key groups of its range.
  * - `lists`: named lists of items; on restore at the same parallelism each subtask gets its own
  *   lists back, at another parallelism the items of all subtasks are dealt out round-robin.
+ * - `broadcast`: broadcast state, replicated: each subtask gets one whole copy.
  */
 export interface OperatorSubtaskState {
   keyed?: KeyGroupSnapshot[]
   lists?: Record<string, VersionedItem[]>
+  /**
+   * Broadcast state, one item per state name. Every subtask holds (and snapshots) the same copy; on
+   * restore, at any parallelism, new subtask `i` gets the copy of old subtask `i % oldParallelism`
+   * (Flink's BROADCAST redistribution mode).
+   */
+  broadcast?: Record<string, VersionedItem>
   /**
    * Not persisted: the committables a sink writer prepared for this checkpoint, handed to the
    * coordinator for the sink's GlobalCommitter (which persists its combined form instead).
@@ -40,6 +48,8 @@ export interface OperatorContext {
   readonly parallelism: number
   readonly maxParallelism: number
   readonly attemptNumber: number
+  /** BATCH changes some operators' output: a keyed reduce emits only its final value per key. */
+  readonly runtimeMode: RuntimeMode
   readonly restoredCheckpointId: number | undefined
   /** This operator's state in the restored checkpoint, already redistributed to this subtask. */
   readonly restoredState: OperatorSubtaskState | undefined

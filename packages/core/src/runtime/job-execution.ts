@@ -45,6 +45,11 @@ interface GlobalCommitterState {
   serializer: SimpleVersionedSerializer<unknown>
   /** Combined committables not yet committed, with their checkpoint ids. */
   pending: { checkpointId: number; committable: unknown }[]
+  /**
+   * Combined for the checkpoint being completed; joins `pending` only once that checkpoint is durable.
+   * If it fails instead, the sink writers hand the same committables to the next checkpoint again.
+   */
+  staged: { checkpointId: number; committable: unknown } | undefined
 }
 
 interface SourceRuntime {
@@ -90,7 +95,7 @@ export class JobExecution {
         notifyComplete: (checkpointId) => this.notifyComplete(checkpointId),
         notifyAborted: (checkpointId) => this.broadcastMessage({ type: 'checkpoint-aborted', checkpointId }),
         prepareGlobalCommittables: (checkpointId, prepared) => this.prepareGlobalCommittables(checkpointId, prepared),
-        commitGlobal: () => this.commitGlobal(),
+        commitGlobal: (checkpointId) => this.commitGlobal(checkpointId),
         persist: (checkpoint, targetDirectory) => execution.persistence.persist(checkpoint, checkpoint.kind, targetDirectory),
         fail: (error) => this.fail(error),
         warn: options.onWarning,
@@ -265,6 +270,7 @@ export class JobExecution {
           mainWriters: mainWriters[vertex.id]?.[subtaskId] as RecordWriter[],
           sideWriters: chainSideWriters,
           checkpointingMode,
+          runtimeMode: options.runtimeMode,
           notifier: notifiers[vertex.id]?.[subtaskId] as Notifier,
           events,
           metrics: this.execution.metrics,
@@ -411,7 +417,7 @@ export class JobExecution {
         const uid = vertex.uids[index] as string
         const committer = await t.sink.createGlobalCommitter()
         const serializer = t.sink.globalCommittableSerializer()
-        const state: GlobalCommitterState = { committer, serializer, pending: [] }
+        const state: GlobalCommitterState = { committer, serializer, pending: [], staged: undefined }
         this.globalCommitters.set(uid, state)
         const items = restored?.globalCommittables[uid] ?? []
         if (items.length > 0) {
@@ -432,14 +438,21 @@ export class JobExecution {
     const result: Record<string, VersionedItem[]> = {}
     for (const [uid, state] of this.globalCommitters) {
       const committables = prepared.get(uid) ?? []
-      if (committables.length > 0) state.pending.push({ checkpointId, committable: state.committer.combine(checkpointId, committables) })
-      result[uid] = state.pending.map((p, i) => serializeItem(state.serializer, p.committable, `global committable ${i} of sink '${uid}'`, p.checkpointId))
+      state.staged = committables.length > 0 ? { checkpointId, committable: state.committer.combine(checkpointId, committables) } : undefined
+      const stored = state.staged ? [...state.pending, state.staged] : state.pending
+      result[uid] = stored.map((p, i) => serializeItem(state.serializer, p.committable, `global committable ${i} of sink '${uid}'`, p.checkpointId))
     }
     return result
   }
 
-  private async commitGlobal(): Promise<void> {
-    for (const state of this.globalCommitters.values()) await this.commitGlobalOf(state)
+  private async commitGlobal(checkpointId: number): Promise<void> {
+    for (const state of this.globalCommitters.values()) {
+      if (state.staged?.checkpointId === checkpointId) {
+        state.pending.push(state.staged)
+        state.staged = undefined
+      }
+      await this.commitGlobalOf(state)
+    }
   }
 
   private async commitGlobalOf(state: GlobalCommitterState): Promise<void> {

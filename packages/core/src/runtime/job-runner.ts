@@ -150,6 +150,7 @@ class JobRunner {
       if (this.cancelled) execution.cancel()
       try {
         await execution.run()
+        this.failedCheckpoints += execution.coordinator.stats.failed
         this.current = undefined
         return { jobName: this.jobName, state: 'FINISHED', savepointPath: this.savepointPath, metrics: this.metrics() }
       } catch (error) {

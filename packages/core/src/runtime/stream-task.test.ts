@@ -128,6 +128,7 @@ function startTask(checkpointingMode: CheckpointingMode, inputIndexes: [1 | 2, 1
     mainWriters: [new RecordWriter([downstream], { type: 'forward' }, 0, 128, 1024)],
     sideWriters: new Map(),
     checkpointingMode,
+    runtimeMode: 'STREAMING',
     notifier,
     events,
     metrics: { recordsFromSources: 0, firstRecordAt: undefined },

@@ -1,4 +1,4 @@
-import type { CheckpointingMode } from '../api/config.js'
+import type { CheckpointingMode, RuntimeMode } from '../api/config.js'
 import { JobCancelledError, TaskFailedError } from '../errors.js'
 import type { Channel } from './channel.js'
 import type { Notifier } from './notifier.js'
@@ -42,6 +42,7 @@ export interface TaskDeployment {
   /** Writers for side outputs: by operator index in the chain, then tag id. */
   readonly sideWriters: Map<number, Map<string, RecordWriter[]>>
   readonly checkpointingMode: CheckpointingMode
+  readonly runtimeMode: RuntimeMode
   readonly notifier: Notifier
   readonly events: TaskEvents
   /** Shared counters of the job, read by its handle. */
@@ -155,6 +156,7 @@ export class StreamTask {
         parallelism: d.parallelism,
         maxParallelism: d.maxParallelism,
         attemptNumber: d.attemptNumber,
+        runtimeMode: d.runtimeMode,
         restoredCheckpointId: d.restoredCheckpointId,
         restoredState: d.restoredStates[index],
         output: this.buffers[index] as OutputBuffer,

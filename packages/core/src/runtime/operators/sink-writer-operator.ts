@@ -36,7 +36,11 @@ export class SinkWriterOperator extends AbstractStreamOperator {
   private committer: Committer<unknown> | undefined
   private committableSerializer: SimpleVersionedSerializer<unknown> | undefined
   private pending: PendingCommittable[] = []
-  private preparedForCheckpoint: unknown[] = []
+  /**
+   * Committables for the sink's GlobalCommitter, reported with every snapshot until a checkpoint that
+   * holds them completes: those of an aborted checkpoint must reach the next one's `combine`.
+   */
+  private preparedForCheckpoint: { checkpointId: number; committable: unknown }[] = []
   private endOfInput = false
   private timestamps: Timestamps = null
   private writerContext!: SinkWriterContext
@@ -107,11 +111,12 @@ export class SinkWriterOperator extends AbstractStreamOperator {
 
   override async prepareSnapshotPreBarrier(checkpointId: number): Promise<void> {
     if (!this.endOfInput) await this.writer.flush(false)
-    this.preparedForCheckpoint = []
     if (isCommittingSinkWriter(this.writer)) {
       const committables = await this.writer.prepareCommit()
-      this.preparedForCheckpoint = committables
-      for (const committable of committables) this.pending.push({ checkpointId, committable, retries: 0 })
+      for (const committable of committables) {
+        this.pending.push({ checkpointId, committable, retries: 0 })
+        this.preparedForCheckpoint.push({ checkpointId, committable })
+      }
     }
   }
 
@@ -129,10 +134,13 @@ export class SinkWriterOperator extends AbstractStreamOperator {
         serializeItem(serializer, pending.committable, `committable ${index} of sink '${this.name}'`, pending.checkpointId),
       )
     }
-    return { lists, preparedCommittables: this.preparedForCheckpoint }
+    return { lists, preparedCommittables: this.preparedForCheckpoint.map((prepared) => prepared.committable) }
   }
 
   override notifyCheckpointComplete(checkpointId: number): Promise<void> | void {
+    if (this.preparedForCheckpoint.length > 0) {
+      this.preparedForCheckpoint = this.preparedForCheckpoint.filter((prepared) => prepared.checkpointId > checkpointId)
+    }
     if (this.pending.length === 0) return
     return this.commitUpTo(checkpointId)
   }

@@ -101,12 +101,13 @@ class JobRunner {
       return decodeCheckpoint(stored.payload, stored.path)
     }
     if (!this.storage || !resumeFromLatestCheckpoint) return undefined
-    // The newest checkpoint whose payload decodes; a corrupted one falls back to the one before.
-    const ids = (await this.storage.list()).sort((a, b) => b - a)
-    for (const id of ids) {
-      const directory = path.join(this.checkpointDirectory, `chk-${id}`)
+    // latest() removes leftovers of interrupted writes and skips corrupt files with a warning.
+    const latest = await this.storage.latest()
+    if (!latest) return undefined
+    const candidates = [latest.checkpointId, ...(await this.storage.list()).filter((id) => id < latest.checkpointId).sort((a, b) => b - a)]
+    for (const id of candidates) {
       try {
-        const stored = await this.storage.read(directory)
+        const stored = id === latest.checkpointId ? latest : await this.storage.read(path.join(this.checkpointDirectory, `chk-${id}`))
         return decodeCheckpoint(stored.payload, stored.path)
       } catch (error) {
         if ((error as { code?: string }).code === 'UNSUPPORTED_VERSION') throw error

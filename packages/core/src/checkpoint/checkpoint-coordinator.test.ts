@@ -409,6 +409,32 @@ describe('CheckpointCoordinator: completion', () => {
     expect((request.error as Error).message).toBe('checkpoint 1 failed: could not be completed: EIO: i/o error')
   })
 
+  it('the timeout also covers persisting: a checkpoint stuck in persist is aborted and never announced', async () => {
+    const job = new FakeJob()
+    let openGate!: () => void
+    job.persistGate = new Promise((resolve) => {
+      openGate = resolve
+    })
+    const target = start(job, { interval: undefined, timeout: 500, tolerableFailedCheckpoints: 1 })
+    const stuck = track(target.request('checkpoint'))
+    await ackAll(job, target, 1)
+    expect(job.events).toEqual(['trigger:1', 'persist:1'])
+    await vi.advanceTimersByTimeAsync(500)
+    expect(job.aborted).toEqual([1])
+    expect(stuck.state).toBe('rejected')
+    expect((stuck.error as Error).message).toBe('checkpoint 1 failed: not persisted within 500 ms')
+    // The coordinator is free for the next one, which completes although the first write never returned.
+    job.persistGate = undefined
+    const next = track(target.request('checkpoint'))
+    await ackAll(job, target, 2)
+    expect(next).toMatchObject({ state: 'resolved', value: '/checkpoints/chk-2' })
+    // The stuck write finally returns: checkpoint 1 is still never announced.
+    openGate()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(job.completed).toEqual([2])
+    expect(target.stats).toMatchObject({ completed: 1, failed: 1, lastCompletedId: 2 })
+  })
+
   it('retries a final checkpoint that failed until one succeeds', async () => {
     const job = new FakeJob()
     const target = start(job, { interval: undefined, timeout: 500, tolerableFailedCheckpoints: 3 })

@@ -163,8 +163,11 @@ export class CheckpointCoordinator {
     this.lastTriggeredAt = this.now()
     let enumerators: Record<string, VersionedBytes>
     const timer = setTimeout(() => {
-      if (this.pending?.checkpointId === checkpointId) {
-        this.abort(this.pending, `not acknowledged by all tasks within ${this.options.timeout} ms`)
+      const current = this.pending
+      if (current?.checkpointId === checkpointId) {
+        // All acknowledged means it is being persisted: the timeout covers that too (a hung disk).
+        const what = current.acks.size === this.job.taskCount() ? 'not persisted' : 'not acknowledged by all tasks'
+        this.abort(current, `${what} within ${this.options.timeout} ms`)
       }
     }, this.options.timeout)
     timer.unref?.()
@@ -191,7 +194,6 @@ export class CheckpointCoordinator {
   }
 
   private async complete(pending: PendingCheckpoint): Promise<void> {
-    clearTimeout(pending.timer)
     const checkpointId = pending.checkpointId
     try {
       const operators: Record<string, OperatorState> = {}
@@ -225,6 +227,7 @@ export class CheckpointCoordinator {
       }
       const path = await this.job.persist(checkpoint, pending.targetDirectory)
       if (this.pending !== pending) return // aborted (timeout) while persisting: never announce it
+      clearTimeout(pending.timer)
       checkpoint.path = path
       this.pending = undefined
       this.consecutiveFailures = 0

@@ -4,7 +4,7 @@ import type { JobHandle, JobMetrics, JobResult } from '../api/job-handle.js'
 import { FileCheckpointStorage } from '../checkpoint/checkpoint-storage.js'
 import { type CompletedCheckpoint, decodeCheckpoint, encodeCheckpoint } from '../checkpoint/completed-checkpoint.js'
 import { createRestartBackoff, RestartStrategies, type RestartStrategy } from '../checkpoint/restart-strategy.js'
-import { JobCancelledError, JobFailedError } from '../errors.js'
+import { ConfigError, JobCancelledError, JobFailedError, JobGraphError, UnsupportedVersionError } from '../errors.js'
 import type { JobGraph } from './job-graph.js'
 import { JobExecution } from './job-execution.js'
 import { messageOf } from './versioned-items.js'
@@ -161,6 +161,13 @@ class JobRunner {
         if (this.cancelled || JobCancelledError.isInstance(error)) {
           if (this.options.checkpointing?.externalizedCleanup === 'DELETE_ON_CANCELLATION') await this.storage?.discardAll()
           return { jobName: this.jobName, state: 'CANCELED', savepointPath: undefined, metrics: this.metrics() }
+        }
+        // State that does not fit the job (another maxParallelism, a missing uid, a newer format) fails
+        // the deployment the same way on every attempt: fail now rather than restart forever.
+        if (ConfigError.isInstance(error) || JobGraphError.isInstance(error) || UnsupportedVersionError.isInstance(error)) {
+          throw new JobFailedError(`job '${this.jobName}' failed: ${messageOf(error)}; not restarted, a restart would fail the same way`, this.restarts, {
+            cause: error,
+          })
         }
         backoff.notifyFailure(Date.now())
         if (!backoff.canRestart()) {

@@ -52,6 +52,11 @@ export interface EnvironmentOptions {
   chaining?: boolean
   /** Where warnings go (corrupted checkpoints skipped, failed commits). Default `console.warn`. */
   onWarning?: (message: string) => void
+  /**
+   * How often (ms of processing time) watermark generators get `onPeriodicEmit`: Flink's
+   * `pipeline.auto-watermark-interval`. Default 200; 0 turns periodic watermarks off.
+   */
+  autoWatermarkInterval?: number
 }
 
 /** Options after validation, with every default filled in. */
@@ -69,11 +74,12 @@ export interface ResolvedEnvironmentOptions {
   channelCapacity: number
   chaining: boolean
   onWarning: (message: string) => void
+  autoWatermarkInterval: number
 }
 
 const environmentKeys = new Set([
   'parallelism', 'maxParallelism', 'runtimeMode', 'checkpointing', 'restartStrategy', 'fromSavepoint',
-  'resumeFromLatestCheckpoint', 'batchSize', 'channelCapacity', 'chaining', 'onWarning',
+  'resumeFromLatestCheckpoint', 'batchSize', 'channelCapacity', 'chaining', 'onWarning', 'autoWatermarkInterval',
 ])
 const checkpointingKeys = new Set([
   'interval', 'mode', 'directory', 'minPauseBetweenCheckpoints', 'timeout', 'tolerableFailedCheckpoints',
@@ -159,6 +165,7 @@ export function resolveEnvironmentOptions(options: EnvironmentOptions = {}): Res
     channelCapacity: integerOption(options.channelCapacity, 'channelCapacity', 1, 8),
     chaining: booleanOption(options.chaining, 'chaining', true),
     onWarning: options.onWarning ?? ((message) => console.warn(`[sluice] ${message}`)),
+    autoWatermarkInterval: integerOption(options.autoWatermarkInterval, 'autoWatermarkInterval', 0, 200),
   }
 }
 

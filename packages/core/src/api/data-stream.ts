@@ -21,12 +21,31 @@ import type {
   ReduceFunction,
 } from './functions.js'
 import type { Sink } from './sink.js'
-import type { Key } from './state.js'
+import type { Key, MapStateDescriptor } from './state.js'
+// ---- joins and broadcast state (issue 6) ----
+import { BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './broadcast-connected-stream.js'
+import { BroadcastStream } from './broadcast-stream.js'
+import { IntervalJoin } from './interval-join.js'
+import { CoGroupedStreams } from './co-grouped-streams.js'
+import { JoinedStreams } from './joined-streams.js'
+// ---- event time and windows (issue 6) ----
+import { TimestampsAndWatermarksOperator } from '../runtime/operators/timestamps-and-watermarks-operator.js'
+import type { WatermarkStrategy } from './watermark-strategy.js'
+import type { Window } from './windowing/window.js'
+import type { WindowAssigner } from './windowing/window-assigner.js'
+import { AllWindowedStream, WindowedStream } from './windowing/windowed-stream.js'
+import { CountEvictor } from './windowing/count-evictor.js'
+import { CountTrigger } from './windowing/count-trigger.js'
+import type { GlobalWindow } from './windowing/global-window.js'
+import { GlobalWindows } from './windowing/global-windows.js'
+import { PurgingTrigger } from './windowing/purging-trigger.js'
 
 /** What a DataStream needs from its environment: ids for new transformations and the list of sinks. */
 export interface StreamGraphBuilder {
   nextId(): number
   addSink(transformation: PhysicalTransformation): void
+  /** Environment options operators need when the plan is built (the environment's resolved options). */
+  readonly options?: { readonly autoWatermarkInterval: number }
 }
 
 /**
@@ -75,8 +94,18 @@ export class DataStream<T> {
   }
 
   /** Sends every record to every subtask of the next operator. */
-  broadcast(): DataStream<T> {
-    return this.partition({ type: 'broadcast' })
+  broadcast(): DataStream<T>
+  /**
+   * Broadcasts the stream with broadcast state: connect a stream to the result
+   * (`stream.connect(broadcastStream).process(fn)`) and every subtask of that operator gets every record
+   * of this stream and keeps a {@link BroadcastState} per descriptor (Flink's `broadcast(descriptors...)`).
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: descriptors of any key and value types
+  broadcast(...descriptors: [MapStateDescriptor<any, any>, ...MapStateDescriptor<any, any>[]]): BroadcastStream<T>
+  // biome-ignore lint/suspicious/noExplicitAny: descriptors of any key and value types
+  broadcast(...descriptors: MapStateDescriptor<any, any>[]): DataStream<T> | BroadcastStream<T> {
+    const partitioned = this.partition({ type: 'broadcast' })
+    return descriptors.length === 0 ? partitioned : new BroadcastStream(partitioned, descriptors)
   }
 
   /** Subtask i feeds subtask i of the next operator (equal parallelism required). */
@@ -93,8 +122,12 @@ export class DataStream<T> {
     })
   }
 
+  /** Connects a broadcast stream: `process` a {@link BroadcastProcessFunction} with broadcast state. */
+  connect<U>(other: BroadcastStream<U>): BroadcastConnectedStream<T, U>
   /** Connects two streams of possibly different types for a CoProcessFunction (or coMap/coFlatMap). */
-  connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
+  connect<U>(other: DataStream<U>): ConnectedStreams<T, U>
+  connect<U>(other: DataStream<U> | BroadcastStream<U>): ConnectedStreams<T, U> | BroadcastConnectedStream<T, U> {
+    if (other instanceof BroadcastStream) return new BroadcastConnectedStream<T, U>(this, other)
     return new ConnectedStreams(this.builder, this, other)
   }
 
@@ -137,6 +170,88 @@ export class DataStream<T> {
   private partition(partitioning: { type: 'rebalance' } | { type: 'broadcast' } | { type: 'forward' }): DataStream<T> {
     return new DataStream<T>(this.builder, { kind: 'partition', id: this.builder.nextId(), input: this.transformation, partitioning })
   }
+
+  // ---------------------------------------------------------------- joins and broadcast state (issue 6)
+
+  /**
+   * A window join with `other`: `a.join(b).where(keyOfA).equalTo(keyOfB).window(assigner).apply(fn)`
+   * (Flink's inner window join; every pair with equal keys in the same window, once per window).
+   */
+  join<U>(other: DataStream<U>): JoinedStreams<T, U> {
+    return new JoinedStreams<T, U>(this, other)
+  }
+
+  /**
+   * Groups this stream and `other` by key and window: `a.coGroup(b).where(..).equalTo(..).window(..).apply(fn)`;
+   * the function gets both sides' elements of each fired window, one side possibly empty.
+   */
+  coGroup<U>(other: DataStream<U>): CoGroupedStreams<T, U> {
+    return new CoGroupedStreams<T, U>(this, other)
+  }
+
+  /**
+   * @internal A two-input operator with this stream as input 1 and `input2` as input 2: how the join and
+   * broadcast builders (in their own files) add their operators without importing this module.
+   */
+  twoInput<R>(input2: Transformation, name: string, createOperator: (uid: string, name: string) => StreamOperator): SingleOutputStream<R> {
+    return new SingleOutputStream<R>(this.builder, {
+      kind: 'two-input',
+      id: this.builder.nextId(),
+      name,
+      uid: undefined,
+      parallelism: undefined,
+      input1: this.transformation,
+      input2,
+      createOperator,
+    })
+  }
+
+  // ---------------------------------------------------------------- event time and windows (issue 6)
+
+  /**
+   * Gives every record the event timestamp of `strategy`'s assigner and makes watermarks with its
+   * generator from here on (one generator per subtask); watermarks from upstream are replaced, except
+   * the final one of a bounded input. Prefer a strategy at the source (`fromSource`), which works per split.
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>, name = 'Timestamps/Watermarks'): SingleOutputStream<T> {
+    if (strategy === null || typeof strategy !== 'object' || typeof strategy.createWatermarkGenerator !== 'function') {
+      throw new JobGraphError(`assignTimestampsAndWatermarks: expected a WatermarkStrategy, got ${String(strategy)}`)
+    }
+    const interval = this.builder.options?.autoWatermarkInterval ?? 200
+    return this.oneInput(name, (uid, n) => new TimestampsAndWatermarksOperator(uid, n, strategy as WatermarkStrategy<unknown>, interval))
+  }
+
+  /**
+   * Cuts the whole (non-keyed) stream into windows, evaluated by one subtask: Flink's `windowAll`.
+   * For keyed windows, `keyBy(...).window(assigner)`.
+   */
+  windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
+    return new AllWindowedStream<T, W>(this.keyBy(() => 0), assigner)
+  }
+
+  /**
+   * Count windows over the whole stream (Flink's `countWindowAll`): tumbling windows of `size`
+   * elements, or with `slide` the last `size` elements every `slide` elements.
+   */
+  countWindowAll(size: number, slide?: number): AllWindowedStream<T, GlobalWindow> {
+    const windowed = this.windowAll(GlobalWindows.create() as WindowAssigner<T, GlobalWindow>)
+    if (slide === undefined) return windowed.trigger(PurgingTrigger.of(CountTrigger.of<GlobalWindow>(size)))
+    return windowed.evictor(CountEvictor.of<GlobalWindow>(size)).trigger(CountTrigger.of<GlobalWindow>(slide))
+  }
+
+  /**
+   * @internal Adds a one-input operator after this stream (how the window builders, in their own
+   * files, add theirs); `nonParallel` pins its parallelism to 1.
+   */
+  transformOneInput<R>(name: string, createOperator: (uid: string, name: string) => StreamOperator, nonParallel = false): SingleOutputStream<R> {
+    const stream = this.oneInput<R>(name, createOperator)
+    if (nonParallel) {
+      const transformation = stream.transformation as PhysicalTransformation & { nonParallel?: boolean }
+      transformation.parallelism = 1
+      transformation.nonParallel = true
+    }
+    return stream
+  }
 }
 
 /** A stream produced by one operator: its name, uid and parallelism can be set, and its side outputs read. */
@@ -160,6 +275,10 @@ export class SingleOutputStream<T> extends DataStream<T> {
   setParallelism(parallelism: number): this {
     if (!Number.isInteger(parallelism) || parallelism < 1) {
       throw new JobGraphError(`operator '${this.physical.name}': parallelism must be an integer >= 1, got ${parallelism}`)
+    }
+    // windowAll and other non-parallel operators (issue 6)
+    if ((this.physical as { nonParallel?: boolean }).nonParallel === true && parallelism !== 1) {
+      throw new JobGraphError(`operator '${this.physical.name}': the parallelism of a non-parallel operator (windowAll) must be 1, got ${parallelism}`)
     }
     this.physical.parallelism = parallelism
     return this
@@ -187,6 +306,48 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   reduce(fn: ReduceFunction<T>, name = 'Reduce'): SingleOutputStream<T> {
     const keySelector = this.keySelector as KeySelector<unknown, Key>
     return this.oneInput(name, (uid, n) => new KeyedReduceOperator(uid, n, keySelector, fn as ReduceFunction<unknown>))
+  }
+
+  // ---------------------------------------------------------------- joins and broadcast state (issue 6)
+
+  /**
+   * Joins this keyed stream with another keyed by the same key type on event time:
+   * `.intervalJoin(other).between(lower, upper).process(fn)` (Flink's interval join).
+   */
+  intervalJoin<U>(other: KeyedStream<U, K>): IntervalJoin<T, U, K> {
+    if (!(other instanceof KeyedStream)) throw new JobGraphError('intervalJoin(...): the other stream must be keyed too (call keyBy on it)')
+    return new IntervalJoin<T, U, K>(this, other)
+  }
+
+  /** Connects a broadcast stream: `process` a {@link KeyedBroadcastProcessFunction} (keyed state, timers, applyToKeyedState). */
+  override connect<U>(other: BroadcastStream<U>): KeyedBroadcastConnectedStream<T, U, K>
+  override connect<U>(other: DataStream<U>): ConnectedStreams<T, U>
+  override connect<U>(other: DataStream<U> | BroadcastStream<U>): ConnectedStreams<T, U> | KeyedBroadcastConnectedStream<T, U, K> {
+    if (other instanceof BroadcastStream) return new KeyedBroadcastConnectedStream<T, U, K>(this, other, this.keySelector)
+    return new ConnectedStreams(this.builder, this, other)
+  }
+
+  // ---------------------------------------------------------------- event time and windows (issue 6)
+
+  /**
+   * Cuts each key's records into windows of `assigner` (Flink's `keyBy(...).window(...)`); finish with
+   * `reduce`, `aggregate`, `process` or `apply`.
+   */
+  window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+    if (assigner === null || typeof assigner !== 'object' || typeof assigner.assignWindows !== 'function') {
+      throw new JobGraphError(`window: expected a WindowAssigner (e.g. TumblingEventTimeWindows.of(5000)), got ${String(assigner)}`)
+    }
+    return new WindowedStream<T, K, W>(this, assigner)
+  }
+
+  /**
+   * Count windows per key (Flink's `countWindow`): tumbling windows of `size` elements, or with
+   * `slide` the last `size` elements of the key every `slide` elements.
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
+    const windowed = this.window(GlobalWindows.create() as WindowAssigner<T, GlobalWindow>)
+    if (slide === undefined) return windowed.trigger(PurgingTrigger.of(CountTrigger.of<GlobalWindow>(size)))
+    return windowed.evictor(CountEvictor.of<GlobalWindow>(size)).trigger(CountTrigger.of<GlobalWindow>(slide))
   }
 }
 

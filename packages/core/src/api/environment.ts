@@ -9,6 +9,13 @@ import { type EnvironmentOptions, type ResolvedEnvironmentOptions, resolveEnviro
 import { SingleOutputStream, type StreamGraphBuilder } from './data-stream.js'
 import type { JobHandle } from './job-handle.js'
 import type { AnySource } from './source.js'
+import type { WatermarkStrategy } from './watermark-strategy.js'
+
+/** Options of {@link StreamExecutionEnvironment.fromSource}. */
+export interface FromSourceOptions<T> {
+  /** Timestamps and watermarks made at the source, per split. Default: none (only the reader's own watermarks). */
+  watermarkStrategy?: WatermarkStrategy<T>
+}
 
 /**
  * Where a job is built and started: Flink's StreamExecutionEnvironment.
@@ -42,8 +49,27 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     this.sinks.push(transformation)
   }
 
-  /** A stream from any {@link Source}. */
-  fromSource<T>(source: AnySource<T>, name = 'Source'): SingleOutputStream<T> {
+  /**
+   * A stream from any {@link Source}. With `options.watermarkStrategy` (or Flink's form
+   * `fromSource(source, strategy, name)`) each source subtask assigns timestamps and makes watermarks,
+   * per split when the reader uses split outputs (see `SplitAwareReaderOutput`), the source's
+   * watermark being the minimum over its splits (idle ones excluded).
+   */
+  fromSource<T>(source: AnySource<T>, name?: string, options?: FromSourceOptions<NoInfer<T>>): SingleOutputStream<T>
+  fromSource<T>(source: AnySource<T>, watermarkStrategy: WatermarkStrategy<NoInfer<T>>, name?: string): SingleOutputStream<T>
+  fromSource<T>(source: AnySource<T>, nameOrStrategy?: string | WatermarkStrategy<T>, nameOrOptions?: string | FromSourceOptions<T>): SingleOutputStream<T> {
+    let name = 'Source'
+    let strategy: WatermarkStrategy<T> | undefined
+    if (typeof nameOrStrategy === 'object' && nameOrStrategy !== null) {
+      strategy = nameOrStrategy
+      if (typeof nameOrOptions === 'string') name = nameOrOptions
+    } else {
+      if (typeof nameOrStrategy === 'string') name = nameOrStrategy
+      if (typeof nameOrOptions === 'object' && nameOrOptions !== null) strategy = nameOrOptions.watermarkStrategy
+    }
+    if (strategy !== undefined && typeof strategy.createWatermarkGenerator !== 'function') {
+      throw new JobGraphError(`fromSource '${name}': watermarkStrategy must be a WatermarkStrategy, got ${String(strategy)}`)
+    }
     return new SingleOutputStream<T>(this, {
       kind: 'source',
       id: this.nextId(),
@@ -51,6 +77,9 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
       uid: undefined,
       parallelism: undefined,
       source: source as AnySource<unknown>,
+      ...(strategy === undefined
+        ? {}
+        : { watermarks: { strategy: strategy as WatermarkStrategy<unknown>, autoWatermarkInterval: this.options.autoWatermarkInterval } }),
     })
   }
 

@@ -7,7 +7,9 @@ import type { OperatorState } from './completed-checkpoint.js'
  * Gives subtask `subtaskId` of `parallelism` its share of an operator's checkpointed state:
  * - keyed state: the key groups in the subtask's key-group range, from whichever old subtask had them;
  * - lists: at equal parallelism each subtask's own; otherwise all items dealt out round-robin
- *   (Flink's even-split redistribution of operator list state).
+ *   (Flink's even-split redistribution of operator list state);
+ * - broadcast state: the whole copy of old subtask `subtaskId % oldParallelism` (every subtask wrote
+ *   the same copy; Flink's BROADCAST mode).
  */
 export function assignOperatorState(
   uid: string,
@@ -33,6 +35,9 @@ export function assignOperatorState(
     const range = keyGroupRangeForSubtask(maxParallelism, parallelism, subtaskId)
     result.keyed = state.subtasks.flatMap((s) => s.keyed ?? []).filter((g) => g.keyGroup >= range.start && g.keyGroup <= range.end)
   }
+  // Broadcast state is replicated, not split: every new subtask takes one old subtask's whole copy.
+  const broadcastCopy = state.subtasks[subtaskId % state.parallelism]?.broadcast
+  if (broadcastCopy !== undefined) result.broadcast = broadcastCopy
   const names = new Set(state.subtasks.flatMap((s) => Object.keys(s.lists ?? {})))
   if (names.size > 0) {
     result.lists = {}

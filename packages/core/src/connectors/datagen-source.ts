@@ -1,5 +1,6 @@
 import type { SimpleVersionedSerializer } from '../api/serializer.js'
 import type { Source } from '../api/source.js'
+import { supportsSplitOutputs } from '../api/source-output.js'
 import type { InputStatus, ReaderOutput, SourceReader, SourceReaderContext } from '../api/source-reader.js'
 import type { SplitEnumerator, SplitEnumeratorContext } from '../api/split-enumerator.js'
 import { ConfigError } from '../errors.js'
@@ -159,6 +160,10 @@ class DatagenReader<T> implements SourceReader<T, DatagenSplit> {
     const split = this.splits[this.turn] as SplitPosition
     const { generator, timestamp } = this
     const { end, stride } = split
+    // Per-split watermarks (only worth it with timestamps): every split has its output from the start.
+    const splitAware = timestamp !== undefined && supportsSplitOutputs(output)
+    if (splitAware) for (const assigned of this.splits) output.createOutputForSplit(assigned.splitId)
+    const target = splitAware ? output.createOutputForSplit(split.splitId) : output
     let index = split.next
     let emitted = 0
     if (timestamp === undefined) {
@@ -166,13 +171,17 @@ class DatagenReader<T> implements SourceReader<T, DatagenSplit> {
     } else {
       for (; emitted < budget && index < end; emitted++, index += stride) {
         const value = generator(index)
-        output.collect(value, timestamp(value, index))
+        target.collect(value, timestamp(value, index))
       }
     }
     split.next = index
     if (emitted < budget) this.rateLimiter?.giveBack(budget - emitted)
-    if (index >= end) this.splits.splice(this.turn, 1)
-    else this.turn++
+    if (index >= end) {
+      this.splits.splice(this.turn, 1)
+      if (splitAware) output.releaseOutputForSplit(split.splitId)
+    } else {
+      this.turn++
+    }
     // END_OF_INPUT only comes from a poll that emitted nothing, so the last records and the end of
     // input never travel in the same answer.
     return 'MORE_AVAILABLE'

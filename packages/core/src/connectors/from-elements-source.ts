@@ -1,5 +1,6 @@
 import type { SimpleVersionedSerializer } from '../api/serializer.js'
 import type { Source } from '../api/source.js'
+import { supportsSplitOutputs } from '../api/source-output.js'
 import type { InputStatus, ReaderOutput, SourceReader, SourceReaderContext } from '../api/source-reader.js'
 import type { SplitEnumerator, SplitEnumeratorContext } from '../api/split-enumerator.js'
 import { ConfigError, IllegalStateError } from '../errors.js'
@@ -107,20 +108,28 @@ class FromElementsReader<T> implements SourceReader<T, IndexRangeSplit> {
   pollNext(output: ReaderOutput<T>): InputStatus {
     const range = this.ranges[0]
     if (range === undefined) return this.noMoreSplits ? 'END_OF_INPUT' : 'NOTHING_AVAILABLE'
+    // Per-split watermarks: every assigned range has its output from the start (a range not read yet
+    // holds the source's watermark back), and releases it when done.
+    const splitAware = supportsSplitOutputs(output)
+    if (splitAware) for (const assigned of this.ranges) output.createOutputForSplit(assigned.splitId)
+    const target = splitAware ? output.createOutputForSplit(range.splitId) : output
     const stop = Math.min(range.end, range.next + this.batchSize)
     const elements = this.elements
     const timestamps = this.timestamps
     // Two loops rather than a check per record: the common case has no timestamp function.
     if (timestamps === undefined) {
-      for (let index = range.next; index < stop; index++) output.collect(elements[index] as T)
+      for (let index = range.next; index < stop; index++) target.collect(elements[index] as T)
     } else {
       for (let index = range.next; index < stop; index++) {
         const value = elements[index] as T
-        output.collect(value, timestamps(value, index))
+        target.collect(value, timestamps(value, index))
       }
     }
     range.next = stop
-    if (stop === range.end) this.ranges.shift()
+    if (stop === range.end) {
+      this.ranges.shift()
+      if (splitAware) output.releaseOutputForSplit(range.splitId)
+    }
     // END_OF_INPUT is only ever returned by a poll that emitted nothing, so the last records and the
     // end of input never travel in the same answer.
     return 'MORE_AVAILABLE'

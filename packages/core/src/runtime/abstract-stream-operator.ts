@@ -37,7 +37,8 @@ export abstract class AbstractStreamOperator implements StreamOperator {
       const keyed = context.restoredState?.keyed
       if (keyed) this.backend.restore(keyed)
       const next = this.backend.nextTimerTimestamp('PROCESSING_TIME')
-      if (next !== undefined) context.processingTime.requestWakeup(next)
+      // A timer at +Infinity (end of time) never fires: no wake-up for it.
+      if (next !== undefined && Number.isFinite(next)) context.processingTime.requestWakeup(next)
     }
     return this.openFunction()
   }
@@ -48,11 +49,15 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   abstract processBatch(values: unknown[], timestamps: Timestamps, inputIndex: 1 | 2): Promise<void> | void
 
   processWatermark(watermark: number): void {
-    if (!this.backend) return
-    if (this.backend.nextTimerTimestamp('EVENT_TIME') === undefined) return
-    for (const timer of this.backend.pollTimers('EVENT_TIME', watermark)) {
-      this.backend.setCurrentKey(timer.key)
-      this.fireTimer(timer.timestamp, 'EVENT_TIME')
+    const backend = this.backend
+    if (!backend) return
+    // A timer registered while timers fire and already due fires in the same advance (as in Flink's
+    // InternalTimerServiceImpl.advanceWatermark), hence the loop.
+    for (let next = backend.nextTimerTimestamp('EVENT_TIME'); next !== undefined && next <= watermark; next = backend.nextTimerTimestamp('EVENT_TIME')) {
+      for (const timer of backend.pollTimers('EVENT_TIME', watermark)) {
+        backend.setCurrentKey(timer.key)
+        this.fireTimer(timer.timestamp, 'EVENT_TIME')
+      }
     }
   }
 

@@ -243,7 +243,7 @@ export class JobExecution {
         const chain: StreamOperator[] = vertex.operators.map((t, index) => {
           const uid = vertex.uids[index] as string
           if (t.kind === 'source') {
-            return new SourceOperator(uid, t.name, t.source, () => events.sendSplitRequest(uid, subtaskId))
+            return new SourceOperator(uid, t.name, t.source, () => events.sendSplitRequest(uid, subtaskId), t.watermarks)
           }
           return t.createOperator(uid, t.name)
         })

@@ -1,4 +1,11 @@
-import type { Timestamps } from './stream-element.js'
+import {
+  type RecordBatch,
+  type StreamElement,
+  type Timestamps,
+  WATERMARK_STATUS_ACTIVE,
+  WATERMARK_STATUS_IDLE,
+  type WatermarkStatus,
+} from './stream-element.js'
 
 /**
  * Collects what one operator emits while it processes a batch, a watermark or a timer; the task then
@@ -10,6 +17,14 @@ export class OutputBuffer {
   timestamps: (number | undefined)[] | null = null
   /** Side outputs by tag id, only allocated when used. */
   side: Map<string, { values: unknown[]; timestamps: (number | undefined)[] | null }> | undefined
+  /**
+   * Only allocated when the operator emits a watermark or a watermark status (sources and timestamp
+   * assigners do): what it emitted before, in order — record batches cut at each watermark, and the
+   * watermarks and statuses themselves. The task forwards these before `values`.
+   */
+  segments: StreamElement[] | undefined
+  /** Records held in `segments`. */
+  private segmentRecords = 0
 
   collect(value: unknown, timestamp: number | undefined): void {
     if (timestamp !== undefined && this.timestamps === null) {
@@ -41,8 +56,43 @@ export class OutputBuffer {
     if (buffer.timestamps !== null) buffer.timestamps.push(timestamp)
   }
 
+  /**
+   * Emits a watermark after the records collected so far and before any collected afterwards, so that
+   * a record emitted after a watermark stays after it downstream (a punctuated watermark generator
+   * relies on this).
+   */
+  collectWatermark(timestamp: number): void {
+    this.cutSegment().push({ kind: 'watermark', timestamp })
+  }
+
+  /** Emits a watermark status, in order with records and watermarks like {@link collectWatermark}. */
+  collectWatermarkStatus(status: WatermarkStatus): void {
+    this.cutSegment().push(status === 'IDLE' ? WATERMARK_STATUS_IDLE : WATERMARK_STATUS_ACTIVE)
+  }
+
+  /** Records collected so far, including those held before a watermark. */
   get size(): number {
-    return this.values.length
+    return this.values.length + this.segmentRecords
+  }
+
+  /** Returns the segments (see {@link segments}) and forgets them; `values` are what follows them. */
+  takeSegments(): StreamElement[] {
+    const segments = this.segments ?? []
+    this.segments = undefined
+    this.segmentRecords = 0
+    return segments
+  }
+
+  private cutSegment(): StreamElement[] {
+    this.segments ??= []
+    if (this.values.length > 0) {
+      const batch: RecordBatch = { kind: 'records', values: this.values, timestamps: this.timestamps }
+      this.segments.push(batch)
+      this.segmentRecords += this.values.length
+      this.values = []
+      this.timestamps = null
+    }
+    return this.segments
   }
 
   /** Returns the main output collected so far and empties the buffer. */

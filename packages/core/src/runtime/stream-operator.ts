@@ -55,7 +55,7 @@ export interface OperatorContext {
   readonly restoredState: OperatorSubtaskState | undefined
   readonly output: OutputBuffer
   readonly processingTime: ProcessingTimeService
-  /** The watermark the task has forwarded so far. */
+  /** The last watermark this operator received (set before its event-time timers fire). */
   currentWatermark(): number
   warn(message: string): void
 }
@@ -69,6 +69,12 @@ export interface OperatorContext {
 export interface StreamOperator {
   readonly uid: string
   readonly name: string
+  /**
+   * Set by operators that make their own watermarks (sources, timestamp assigners): the task then does
+   * not pass the watermarks and watermark statuses it receives on past this operator; the operator
+   * emits its own with `output.collectWatermark` / `collectWatermarkStatus`, in order with its records.
+   */
+  readonly generatesWatermarks?: boolean
   open(context: OperatorContext): Promise<void> | void
   processBatch(values: unknown[], timestamps: Timestamps, inputIndex: 1 | 2): Promise<void> | void
   /** Fires event-time timers due at `watermark`. The task forwards the watermark afterwards. */

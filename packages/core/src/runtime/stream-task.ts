@@ -12,7 +12,11 @@ import {
   MIN_WATERMARK,
   type StreamElement,
   type Timestamps,
+  WATERMARK_STATUS_ACTIVE,
+  WATERMARK_STATUS_IDLE,
+  type WatermarkStatus,
 } from './stream-element.js'
+import { StatusWatermarkValve, type ValveOutput } from './status-watermark-valve.js'
 import type { OperatorContext, OperatorSubtaskState, ProcessingTimeService, StreamOperator } from './stream-operator.js'
 import type { TaskCheckpointState, TaskEvents, TaskMessage } from './task-messages.js'
 
@@ -69,6 +73,8 @@ export class StreamTask {
   private cancelled = false
   private lastYield = performance.now()
   private currentWatermark = MIN_WATERMARK
+  /** The last watermark each operator of the chain received: what its `currentWatermark()` returns. */
+  private readonly operatorWatermarks: number[]
   private processingTimeDue = false
   private processingTimer: NodeJS.Timeout | undefined
   private processingTimerAt = Number.POSITIVE_INFINITY
@@ -79,7 +85,14 @@ export class StreamTask {
   private finishRequested = false
 
   // input task state
-  private readonly channelWatermarks: number[]
+  /** Combines the watermarks and watermark statuses of the input channels (idle channels excluded). */
+  private readonly valve: StatusWatermarkValve
+  /** What the valve emitted and the loop has not pushed into the chain yet. */
+  private readonly valvePending: StreamElement[] = []
+  private readonly valveOutput: ValveOutput = {
+    emitWatermark: (timestamp) => this.valvePending.push({ kind: 'watermark', timestamp }),
+    emitWatermarkStatus: (status) => this.valvePending.push(status === 'IDLE' ? WATERMARK_STATUS_IDLE : WATERMARK_STATUS_ACTIVE),
+  }
   private readonly channelEndedData: boolean[]
   private readonly channelEndedPartition: boolean[]
   private endedPartitions = 0
@@ -94,7 +107,8 @@ export class StreamTask {
     const head = deployment.operators[0]
     this.source = head instanceof SourceOperator ? head : undefined
     const inputCount = deployment.inputs.length
-    this.channelWatermarks = new Array(inputCount).fill(MIN_WATERMARK)
+    this.valve = new StatusWatermarkValve(inputCount)
+    this.operatorWatermarks = deployment.operators.map(() => MIN_WATERMARK)
     this.channelEndedData = new Array(inputCount).fill(false)
     this.channelEndedPartition = new Array(inputCount).fill(false)
     this.barrierReceived = new Array(inputCount).fill(false)
@@ -161,7 +175,7 @@ export class StreamTask {
         restoredState: d.restoredStates[index],
         output: this.buffers[index] as OutputBuffer,
         processingTime,
-        currentWatermark: () => this.currentWatermark,
+        currentWatermark: () => this.operatorWatermarks[index] as number,
         warn: d.warn,
       }
       await operator.open(context)
@@ -190,12 +204,8 @@ export class StreamTask {
         metrics.recordsFromSources += emitted
         metrics.firstRecordAt ??= Date.now()
       }
+      // Records, and the watermarks the source emitted between them, in order.
       await this.forwardOutput(0)
-      if (source.pendingWatermark !== undefined) {
-        const watermark = source.pendingWatermark
-        source.pendingWatermark = undefined
-        if (watermark > this.currentWatermark) await this.pushWatermark(0, watermark)
-      }
       await this.waitForBackpressure()
       if (status === 'END_OF_INPUT') {
         await this.endOfData(true)
@@ -233,8 +243,12 @@ export class StreamTask {
           await this.waitForBackpressure()
           break
         case 'watermark':
-          this.channelWatermarks[index] = element.timestamp
-          await this.advanceInputWatermark()
+          this.valve.inputWatermark(element.timestamp, index, this.valveOutput)
+          await this.drainValve()
+          break
+        case 'watermark-status':
+          this.valve.inputWatermarkStatus(element.status, index, this.valveOutput)
+          await this.drainValve()
           break
         case 'barrier':
           await this.onBarrier(index, element.checkpointId)
@@ -244,8 +258,8 @@ export class StreamTask {
             this.channelEndedData[index] = true
             this.endedData++
             // An ended input holds no watermark back.
-            this.channelWatermarks[index] = MAX_WATERMARK
-            await this.advanceInputWatermark()
+            this.valve.inputEnded(index, this.valveOutput)
+            await this.drainValve()
             if (this.endedData === inputs.length) await this.endOfData(false)
           }
           break
@@ -253,7 +267,9 @@ export class StreamTask {
           this.channelEndedPartition[index] = true
           this.endedPartitions++
           if (!this.channelEndedData[index]) {
-            this.channelWatermarks[index] = MAX_WATERMARK
+            // Stopped without draining (e.g. stop-with-savepoint): it holds nothing back, but its end
+            // is no reason to advance the watermark now (that would fire windows before the savepoint).
+            this.valve.inputFinishedSilently(index)
           }
           // A finished channel sends no barrier: it counts as aligned.
           if (this.alignedCheckpointId !== undefined) await this.maybeCompleteAlignment()
@@ -281,10 +297,14 @@ export class StreamTask {
     return -1
   }
 
-  private async advanceInputWatermark(): Promise<void> {
-    let minimum = MAX_WATERMARK
-    for (const watermark of this.channelWatermarks) if (watermark < minimum) minimum = watermark
-    if (minimum > this.currentWatermark) await this.pushWatermark(0, minimum)
+  /** Pushes what the valve emitted into the chain, in order. */
+  private async drainValve(): Promise<void> {
+    const pending = this.valvePending
+    while (pending.length > 0) {
+      const element = pending.shift() as StreamElement
+      if (element.kind === 'watermark') await this.pushWatermark(0, element.timestamp)
+      else if (element.kind === 'watermark-status') await this.pushWatermarkStatus(0, element.status)
+    }
   }
 
   private async onBarrier(channelIndex: number, checkpointId: number): Promise<void> {
@@ -427,6 +447,7 @@ export class StreamTask {
   private async forwardOutput(index: number): Promise<void> {
     const buffer = this.buffers[index] as OutputBuffer
     if (buffer.side !== undefined && buffer.side.size > 0) this.emitSideOutputs(index, buffer)
+    if (buffer.segments !== undefined) await this.forwardSegments(index, buffer)
     if (buffer.size === 0) return
     const { values, timestamps } = buffer.take()
     if (index === this.deployment.operators.length - 1) {
@@ -446,13 +467,42 @@ export class StreamTask {
     side.clear()
   }
 
+  /** Records, watermarks and statuses an operator emitted before its latest watermark (see OutputBuffer.segments). */
+  private async forwardSegments(index: number, buffer: OutputBuffer): Promise<void> {
+    const last = index === this.deployment.operators.length - 1
+    for (const element of buffer.takeSegments()) {
+      if (element.kind === 'records') {
+        if (last) for (const writer of this.deployment.mainWriters) writer.emit(element.values, element.timestamps)
+        else await this.pushBatch(index + 1, element.values, element.timestamps, 1)
+      } else if (element.kind === 'watermark') {
+        if (last) this.broadcast(element)
+        else await this.pushWatermark(index + 1, element.timestamp)
+      } else if (element.kind === 'watermark-status') {
+        if (last) this.broadcast(element)
+        else await this.pushWatermarkStatus(index + 1, element.status)
+      }
+    }
+  }
+
   private async pushWatermark(index: number, watermark: number): Promise<void> {
     if (index === 0) this.currentWatermark = watermark
     const operators = this.deployment.operators
-    ;(operators[index] as StreamOperator).processWatermark(watermark)
+    const operator = operators[index] as StreamOperator
+    // Set before the operator's timers fire, as Flink's timer service does.
+    this.operatorWatermarks[index] = watermark
+    operator.processWatermark(watermark)
     await this.forwardOutput(index)
+    // An operator that makes its own watermarks emitted them (if any) through its output.
+    if (operator.generatesWatermarks) return
     if (index === operators.length - 1) this.broadcast({ kind: 'watermark', timestamp: watermark })
     else await this.pushWatermark(index + 1, watermark)
+  }
+
+  private async pushWatermarkStatus(index: number, status: WatermarkStatus): Promise<void> {
+    const operators = this.deployment.operators
+    if ((operators[index] as StreamOperator).generatesWatermarks) return
+    if (index === operators.length - 1) this.broadcast(status === 'IDLE' ? WATERMARK_STATUS_IDLE : WATERMARK_STATUS_ACTIVE)
+    else await this.pushWatermarkStatus(index + 1, status)
   }
 
   /** The input ended: MAX watermark (sources), endInput along the chain, end-of-data downstream. */

@@ -1,6 +1,7 @@
 import type { Sink } from '../api/sink.js'
 import type { AnySource } from '../api/source.js'
 import type { Partitioning } from './partitioner.js'
+import type { SourceWatermarkOptions } from './operators/source-operator.js'
 import type { StreamOperator } from './stream-operator.js'
 
 /**
@@ -25,6 +26,8 @@ interface PhysicalBase {
 export interface SourceTransformation extends PhysicalBase {
   readonly kind: 'source'
   readonly source: AnySource<unknown>
+  /** Watermark strategy and periodic interval of the source; none: only the reader's own watermarks. */
+  readonly watermarks?: SourceWatermarkOptions
 }
 
 /** `createOperator(uid, name)` is called once per subtask and attempt: operators hold per-subtask state. */

@@ -1,39 +1,59 @@
 import type { AnySource } from '../../api/source.js'
 import type { InputStatus, ReaderOutput, SourceReader } from '../../api/source-reader.js'
 import type { SourceSplit } from '../../api/source-split.js'
+import type { WatermarkStrategy } from '../../api/watermark-strategy.js'
 import { AbstractStreamOperator } from '../abstract-stream-operator.js'
 import type { OutputBuffer } from '../output-buffer.js'
 import { deserializeItem, serializeItem } from '../versioned-items.js'
 import type { OperatorContext, OperatorSubtaskState } from '../stream-operator.js'
+import { MAX_WATERMARK } from '../stream-element.js'
+import { SourceWatermarks } from './source-watermarks.js'
+
+/** Event time at a source: the strategy (per split) and the periodic emit interval (ms, 0 = off). */
+export interface SourceWatermarkOptions {
+  readonly strategy: WatermarkStrategy<unknown> | undefined
+  readonly autoWatermarkInterval: number
+}
 
 /**
  * The head of a source task: owns the subtask's SourceReader. The task loop calls `pollNext`;
  * splits from the enumerator arrive through `addSplits` in the task's mailbox, so they are ordered
  * with checkpoint triggers (see SplitEnumerator).
+ *
+ * It makes the task's watermarks: those the reader emits, and with a watermark strategy those of a
+ * generator per split (or per reader), combined by minimum and emitted in order with the records; at
+ * the end of input the MAX watermark.
  */
 export class SourceOperator extends AbstractStreamOperator {
+  readonly generatesWatermarks = true
   private reader!: SourceReader<unknown, SourceSplit>
   private readerOutput!: ReaderOutput<unknown>
-  /** Highest watermark the reader emitted during the current poll; forwarded after the poll's records. */
-  pendingWatermark: number | undefined
+  private watermarks!: SourceWatermarks<unknown>
+  private nextPeriodicEmit = Number.POSITIVE_INFINITY
+  private finalWatermarkSent = false
 
   constructor(
     uid: string,
     name: string,
     private readonly source: AnySource<unknown>,
     private readonly sendSplitRequest: () => void,
+    private readonly watermarkOptions: SourceWatermarkOptions = { strategy: undefined, autoWatermarkInterval: 0 },
   ) {
     super(uid, name)
   }
 
   override async open(context: OperatorContext): Promise<void> {
     await super.open(context)
-    // The reader writes straight into the task's output buffer: one call per record, no wrapper.
-    const output = context.output as OutputBuffer & ReaderOutput<unknown>
-    output.emitWatermark = (timestamp) => {
-      if (this.pendingWatermark === undefined || timestamp > this.pendingWatermark) this.pendingWatermark = timestamp
+    // Without a strategy the reader writes straight into the task's output buffer: one call per record, no wrapper.
+    const { strategy, autoWatermarkInterval } = this.watermarkOptions
+    this.watermarks = new SourceWatermarks(context.output as OutputBuffer, strategy, {
+      currentProcessingTime: () => context.processingTime.now(),
+    })
+    this.readerOutput = this.watermarks.readerOutput
+    if (strategy !== undefined && autoWatermarkInterval > 0) {
+      this.nextPeriodicEmit = context.processingTime.now() + autoWatermarkInterval
+      context.processingTime.requestWakeup(this.nextPeriodicEmit)
     }
-    this.readerOutput = output
     this.reader = this.source.createReader({
       subtaskId: context.subtaskId,
       parallelism: context.parallelism,
@@ -69,6 +89,25 @@ export class SourceOperator extends AbstractStreamOperator {
 
   processBatch(): void {
     throw new Error(`source operator '${this.name}' has no input`)
+  }
+
+  /** Only the task's MAX watermark at the end of input arrives here. */
+  override processWatermark(watermark: number): void {
+    if (watermark !== MAX_WATERMARK || this.finalWatermarkSent) return
+    this.finalWatermarkSent = true
+    this.nextPeriodicEmit = Number.POSITIVE_INFINITY
+    this.watermarks.emitFinalWatermark()
+  }
+
+  override onProcessingTime(now: number): void {
+    if (this.finalWatermarkSent) return
+    const interval = this.watermarkOptions.autoWatermarkInterval
+    if (now >= this.nextPeriodicEmit) {
+      this.watermarks.emitPeriodic()
+      this.nextPeriodicEmit = now + interval
+    }
+    // Every wake-up of the task reaches every operator: ask again for ours.
+    if (this.nextPeriodicEmit !== Number.POSITIVE_INFINITY) this.context.processingTime.requestWakeup(this.nextPeriodicEmit)
   }
 
   override snapshotState(checkpointId: number): OperatorSubtaskState {

@@ -1,0 +1,196 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { StreamExecutionEnvironment } from '../src/api/environment.js'
+import { type AggregateFunction, ValueStateDescriptor } from '../src/api/state.js'
+import { WatermarkStrategy } from '../src/api/watermark-strategy.js'
+import { CountTrigger } from '../src/api/windowing/count-trigger.js'
+import { EventTimeSessionWindows } from '../src/api/windowing/event-time-session-windows.js'
+import { GlobalWindows } from '../src/api/windowing/global-windows.js'
+import { PurgingTrigger } from '../src/api/windowing/purging-trigger.js'
+import { TumblingEventTimeWindows } from '../src/api/windowing/tumbling-event-time-windows.js'
+import { RestartStrategies } from '../src/checkpoint/restart-strategy.js'
+import { CollectSink } from '../src/connectors/collect-sink.js'
+import { datagenSource } from '../src/connectors/datagen-source.js'
+
+/**
+ * Window state in checkpoints: contents, trigger state (count), merging sets (sessions) and pending
+ * timers survive a stop-with-savepoint and a resume at another parallelism, and an in-process restart
+ * after a failure, with every window result emitted exactly once with its exact count.
+ */
+
+const KEYS = 7
+const COUNT = 14_000
+const BURST = 700
+interface Event {
+  seq: number
+  key: string
+}
+const event = (seq: number): Event => ({ seq, key: `k${seq % KEYS}` })
+/** Per key 70 ms apart within a burst of 700 records, bursts 100 s apart: sessions (gap 1 s) are the bursts. */
+const timestampOf = (seq: number) => seq * 10 + Math.floor(seq / BURST) * 100_000
+
+/** How many count windows of a key fired so far: keyed state next to the window state. */
+const firedDescriptor = new ValueStateDescriptor<number>('fired')
+
+const count: AggregateFunction<Event, number, number> = {
+  createAccumulator: () => 0,
+  add: (_event, accumulator) => accumulator + 1,
+  getResult: (accumulator) => accumulator,
+  merge: (a, b) => a + b,
+}
+
+function expectedResults(): { tumbling: string[]; sessions: string[]; counts: string[] } {
+  const tumbling = new Map<string, number>()
+  const sessions = new Map<string, { start: number; end: number; count: number }>()
+  const perKey = new Map<string, number>()
+  const counts: string[] = []
+  for (let seq = 0; seq < COUNT; seq++) {
+    const { key } = event(seq)
+    const ts = timestampOf(seq)
+    const window = `${key}:${Math.floor(ts / 1000) * 1000}`
+    tumbling.set(window, (tumbling.get(window) ?? 0) + 1)
+    const burst = `${key}:${Math.floor(seq / BURST)}`
+    const session = sessions.get(burst) ?? { start: ts, end: ts + 1000, count: 0 }
+    session.end = ts + 1000
+    session.count++
+    sessions.set(burst, session)
+    const n = (perKey.get(key) ?? 0) + 1
+    perKey.set(key, n)
+    if (n % 50 === 0) counts.push(`${key}:${n / 50}`)
+  }
+  return {
+    tumbling: [...tumbling].map(([window, n]) => `${window}:${n}`).sort(),
+    sessions: [...sessions].map(([burst, s]) => `${burst.split(':')[0]}:[${s.start},${s.end}):${s.count}`).sort(),
+    counts: counts.sort(),
+  }
+}
+
+let directory: string
+beforeEach(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'sluice-window-chk-'))
+})
+afterEach(async () => {
+  await rm(directory, { recursive: true, force: true })
+})
+
+interface Sinks {
+  tumbling: CollectSink<string>
+  sessions: CollectSink<string>
+  counts: CollectSink<string>
+}
+
+function build(
+  sinks: Sinks,
+  parallelism: number,
+  options: { fromSavepoint?: string; recordsPerSecond: number; failure?: { armed: boolean } },
+) {
+  const env = StreamExecutionEnvironment.create({
+    parallelism,
+    checkpointing: { interval: 50, directory },
+    restartStrategy: RestartStrategies.fixedDelay(3, 10),
+    autoWatermarkInterval: 20,
+    onWarning: () => {},
+    ...(options.fromSavepoint ? { fromSavepoint: options.fromSavepoint } : {}),
+  })
+  const events = env
+    .fromSource(
+      datagenSource({ generator: event, count: COUNT, recordsPerSecond: options.recordsPerSecond, timestamp: (_e, seq) => timestampOf(seq), splits: 4 }),
+      'events',
+      { watermarkStrategy: WatermarkStrategy.forMonotonousTimestamps<Event>() },
+    )
+    .uid('events')
+    .map((e) => {
+      const failure = options.failure
+      if (failure?.armed) {
+        failure.armed = false
+        throw new Error(`injected failure at seq ${e.seq}`)
+      }
+      return e
+    })
+    .uid('maybe-fail')
+  const keyed = events.keyBy((e) => e.key)
+  keyed
+    .window(TumblingEventTimeWindows.of(1000))
+    .aggregate(count, (key, window, counts, out) => out.collect(`${key}:${window.start}:${counts[0]}`))
+    .uid('tumbling')
+    .sinkTo(sinks.tumbling)
+    .uid('tumbling-sink')
+  keyed
+    .window(EventTimeSessionWindows.withGap(1000))
+    .aggregate(count, (key, window, counts, out) => out.collect(`${key}:[${window.start},${window.end}):${counts[0]}`))
+    .uid('sessions')
+    .sinkTo(sinks.sessions)
+    .uid('sessions-sink')
+  keyed
+    .window(GlobalWindows.create())
+    .trigger(PurgingTrigger.of(CountTrigger.of(50)))
+    .process<string>({
+      process(key, context, elements, out) {
+        const fired = context.globalState().getState(firedDescriptor)
+        const next = (fired.value() ?? 0) + 1
+        fired.update(next)
+        if (elements.length !== 50) throw new Error(`count window of ${elements.length}`)
+        out.collect(`${key}:${next}`)
+      },
+    })
+    .uid('counts')
+    .sinkTo(sinks.counts)
+    .uid('counts-sink')
+  return env.execute('window-rescale')
+}
+
+const newSinks = (): Sinks => ({ tumbling: new CollectSink(), sessions: new CollectSink(), counts: new CollectSink() })
+const until = async (condition: () => boolean) => {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2))
+}
+const waitFor = async (job: { metrics(): { recordsFromSources: number } }, records: number) => {
+  while (job.metrics().recordsFromSources < records) await new Promise((resolve) => setTimeout(resolve, 5))
+}
+
+describe('window state across checkpoints', () => {
+  it('stop-with-savepoint, then resume at another parallelism (2 → 3 → 1): every window result exactly once, exact counts', async () => {
+    const sinks = newSinks()
+    const first = build(sinks, 2, { recordsPerSecond: 20_000 })
+    await waitFor(first, 4000)
+    const savepoint1 = await first.stopWithSavepoint()
+    await first.result
+    const afterFirst = sinks.tumbling.results.length
+    expect(afterFirst).toBeGreaterThan(0)
+
+    const second = build(sinks, 3, { recordsPerSecond: 20_000, fromSavepoint: savepoint1 })
+    await waitFor(second, 4000)
+    const savepoint2 = await second.stopWithSavepoint()
+    await second.result
+    expect(sinks.tumbling.results.length).toBeGreaterThan(afterFirst)
+
+    const third = build(sinks, 1, { recordsPerSecond: 50_000, fromSavepoint: savepoint2 })
+    expect((await third.result).state).toBe('FINISHED')
+
+    const expected = expectedResults()
+    expect([...sinks.tumbling.results].sort()).toEqual(expected.tumbling)
+    expect([...sinks.sessions.results].sort()).toEqual(expected.sessions)
+    expect([...sinks.counts.results].sort()).toEqual(expected.counts)
+  })
+
+  it('restarts from the latest checkpoint after failures: window results exactly once', async () => {
+    const sinks = newSinks()
+    // Each failure is armed once checkpoints with window state completed since the last restart.
+    const failure = { armed: false }
+    const job = build(sinks, 2, { recordsPerSecond: 10_000, failure })
+    for (let restarts = 1; restarts <= 2; restarts++) {
+      const checkpoints = job.metrics().checkpointsCompleted
+      await until(() => job.metrics().checkpointsCompleted >= checkpoints + 2)
+      failure.armed = true
+      await until(() => job.metrics().restarts >= restarts)
+    }
+    const result = await job.result
+    expect(result.metrics.restarts).toBe(2)
+    expect(result.metrics.restoredCheckpointId).toBeGreaterThan(2)
+    const expected = expectedResults()
+    expect([...sinks.tumbling.results].sort()).toEqual(expected.tumbling)
+    expect([...sinks.sessions.results].sort()).toEqual(expected.sessions)
+    expect([...sinks.counts.results].sort()).toEqual(expected.counts)
+  })
+})

@@ -101,18 +101,19 @@ describe('FileSink builders', () => {
     await writer.close()
   })
 
-  it('warns once, from subtask 0 of a fresh start, that files are published only by checkpoints', async () => {
+  it('warns once, from subtask 0, when the job does not checkpoint, that files are published only at the end', async () => {
     const warnings: string[] = []
     const sink = FileSink.forRowFormat(path.join(directory, 'out')).withOnWarning((m) => warnings.push(m)).build()
-    await (await sink.createWriter(initContext(1, 2))).close()
-    await (await sink.createWriter(initContext(0, 2))).close()
-    await (await sink.createWriter(initContext(0, 2))).close()
-    await (await sink.restoreWriter(initContext(0, 2, 4), [])).close()
+    const withoutCheckpointing = (subtask: number) => ({ ...initContext(subtask, 2), checkpointing: undefined })
+    await (await sink.createWriter(initContext(0, 2))).close() // checkpointing on: no warning
+    await (await sink.createWriter(withoutCheckpointing(1))).close()
+    await (await sink.createWriter(withoutCheckpointing(0))).close()
+    await (await sink.createWriter(withoutCheckpointing(0))).close()
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/Without checkpointing they are published only at the end of bounded input, and never for unbounded input/)
     const quiet: string[] = []
     const silenced = FileSink.forRowFormat(path.join(directory, 'out')).withOnWarning((m) => quiet.push(m)).withWarnWithoutCheckpointing(false).build()
-    await (await silenced.createWriter(initContext())).close()
+    await (await silenced.createWriter({ ...initContext(), checkpointing: undefined })).close()
     expect(quiet).toEqual([])
   })
 })

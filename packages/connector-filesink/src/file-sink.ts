@@ -97,12 +97,12 @@ export class FileSink<T> implements Sink<T>, SupportsWriterState<T, FileSinkWrit
   }
 
   /**
-   * Part files are published only when a checkpoint completes. A sink writer cannot see whether the
-   * job checkpoints (WriterInitContext does not say), so a fresh start warns once, from subtask 0,
-   * unless `withWarnWithoutCheckpointing(false)`; a restored writer obviously runs with checkpoints.
+   * Part files are published only when a checkpoint completes: a job without periodic checkpointing
+   * (`context.checkpointing` undefined) gets one warning, from subtask 0, unless
+   * `withWarnWithoutCheckpointing(false)`.
    */
   private warnWithoutCheckpointing(context: WriterInitContext): void {
-    if (!this.config.warnWithoutCheckpointing || this.warned || context.subtaskId !== 0 || context.restoredCheckpointId !== undefined) return
+    if (!this.config.warnWithoutCheckpointing || this.warned || context.subtaskId !== 0 || context.checkpointing !== undefined) return
     this.warned = true
     this.config.onWarning(
       `file sink '${context.operatorUid}' at ${this.config.basePath}: part files become visible only when a checkpoint completes. ` +

@@ -23,6 +23,8 @@ const writerContext = (overrides: Partial<WriterInitContext> = {}): WriterInitCo
   restoredCheckpointId: undefined,
   jobName: 'unit-job',
   operatorUid: 'file-sink',
+  checkpointing: { interval: 1000, mode: 'EXACTLY_ONCE' },
+  warn: () => {},
   ...overrides,
 })
 

@@ -9,7 +9,16 @@ import type { FileSinkWriterState } from '../file-writer-state.js'
  * time, so a test can stop between any two steps (a crash) and restore from what it checkpointed.
  */
 export function initContext(subtaskId = 0, parallelism = 1, restoredCheckpointId?: number): WriterInitContext {
-  return { subtaskId, parallelism, attemptNumber: 0, restoredCheckpointId, jobName: 'test-job', operatorUid: 'file-sink' }
+  return {
+    subtaskId,
+    parallelism,
+    attemptNumber: 0,
+    restoredCheckpointId,
+    jobName: 'test-job',
+    operatorUid: 'file-sink',
+    checkpointing: { interval: 1000, mode: 'EXACTLY_ONCE' },
+    warn: () => {},
+  }
 }
 
 export function batchContext(timestamps?: readonly number[], currentWatermark = Number.NEGATIVE_INFINITY): SinkWriterContext {

@@ -60,4 +60,11 @@ export interface WriterInitContext {
   readonly jobName: string
   /** The sink operator's uid, also stable across restarts. */
   readonly operatorUid: string
+  /**
+   * The job's periodic checkpointing, or undefined when it is off: then committables are only
+   * committed by the final checkpoint at the end of bounded input, and never for unbounded input.
+   */
+  readonly checkpointing: { readonly interval: number; readonly mode: 'EXACTLY_ONCE' | 'AT_LEAST_ONCE' } | undefined
+  /** Reports a warning through the job's `onWarning`. */
+  warn(message: string): void
 }

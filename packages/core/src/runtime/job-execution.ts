@@ -271,6 +271,10 @@ export class JobExecution {
           sideWriters: chainSideWriters,
           checkpointingMode,
           runtimeMode: options.runtimeMode,
+          checkpointing:
+            options.runtimeMode === 'STREAMING' && options.checkpointing
+              ? { interval: options.checkpointing.interval, mode: options.checkpointing.mode }
+              : undefined,
           notifier: notifiers[vertex.id]?.[subtaskId] as Notifier,
           events,
           metrics: this.execution.metrics,

@@ -1,4 +1,4 @@
-import type { RuntimeMode } from '../api/config.js'
+import type { CheckpointingMode, RuntimeMode } from '../api/config.js'
 import type { VersionedBytes } from '../api/serializer.js'
 import type { KeyGroupSnapshot } from '../state/heap-keyed-state-backend.js'
 import type { OutputBuffer } from './output-buffer.js'
@@ -50,6 +50,8 @@ export interface OperatorContext {
   readonly attemptNumber: number
   /** BATCH changes some operators' output: a keyed reduce emits only its final value per key. */
   readonly runtimeMode: RuntimeMode
+  /** Periodic checkpointing of the job, or undefined when it is off (only the final checkpoint commits). */
+  readonly checkpointing: { readonly interval: number; readonly mode: CheckpointingMode } | undefined
   readonly restoredCheckpointId: number | undefined
   /** This operator's state in the restored checkpoint, already redistributed to this subtask. */
   readonly restoredState: OperatorSubtaskState | undefined

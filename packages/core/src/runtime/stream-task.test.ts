@@ -129,6 +129,7 @@ function startTask(checkpointingMode: CheckpointingMode, inputIndexes: [1 | 2, 1
     sideWriters: new Map(),
     checkpointingMode,
     runtimeMode: 'STREAMING',
+    checkpointing: { interval: 1000, mode: checkpointingMode },
     notifier,
     events,
     metrics: { recordsFromSources: 0, firstRecordAt: undefined },

@@ -47,6 +47,8 @@ export interface TaskDeployment {
   readonly sideWriters: Map<number, Map<string, RecordWriter[]>>
   readonly checkpointingMode: CheckpointingMode
   readonly runtimeMode: RuntimeMode
+  /** Periodic checkpointing, or undefined when off. */
+  readonly checkpointing: { readonly interval: number; readonly mode: CheckpointingMode } | undefined
   readonly notifier: Notifier
   readonly events: TaskEvents
   /** Shared counters of the job, read by its handle. */
@@ -171,6 +173,7 @@ export class StreamTask {
         maxParallelism: d.maxParallelism,
         attemptNumber: d.attemptNumber,
         runtimeMode: d.runtimeMode,
+        checkpointing: d.checkpointing,
         restoredCheckpointId: d.restoredCheckpointId,
         restoredState: d.restoredStates[index],
         output: this.buffers[index] as OutputBuffer,

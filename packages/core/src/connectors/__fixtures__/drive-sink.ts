@@ -93,6 +93,8 @@ export class SinkDriver<T> {
           restoredCheckpointId: options.restoredCheckpointId,
           jobName,
           operatorUid: 'sink',
+          checkpointing: { interval: 1000, mode: 'EXACTLY_ONCE' },
+          warn: () => {},
         }),
       )
       if (supportsCommitter(sink)) committers.push(await sink.createCommitter({ subtaskId, parallelism, jobName, operatorUid: 'sink' }))

@@ -44,6 +44,7 @@ export class OperatorHarness<Op extends StreamOperator> {
       processingTime: { now: () => harness.processingTime, requestWakeup: () => {} },
       currentWatermark: () => harness.watermark,
       runtimeMode: 'STREAMING',
+      checkpointing: { interval: 1000, mode: 'EXACTLY_ONCE' },
       warn: () => {},
     }
     await operator.open(context)

@@ -59,6 +59,8 @@ export class SinkWriterOperator extends AbstractStreamOperator {
       restoredCheckpointId: context.restoredCheckpointId,
       jobName: context.jobName,
       operatorUid: this.uid,
+      checkpointing: context.checkpointing,
+      warn: context.warn,
     }
     const where = `checkpoint ${context.restoredCheckpointId}`
     const restoredLists = context.restoredState?.lists

@@ -47,6 +47,7 @@ export class WindowHarness {
       maxParallelism: 128,
       attemptNumber: 0,
       runtimeMode: 'STREAMING',
+      checkpointing: { interval: 1000, mode: 'EXACTLY_ONCE' },
       restoredCheckpointId: options.restoredState ? 1 : undefined,
       restoredState: options.restoredState,
       output: harness.buffer,

@@ -13,90 +13,24 @@
 // median run is reported. mb_per_s is the rows' size as JSON lines divided by the time, the same
 // numerator for every variant. rows_per_s is wall-clock; rows_per_cpu_s divides by the process's CPU
 // time (user + system, all threads), which a loaded machine disturbs less.
-import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import parquet from 'parquetjs-lite'
-import { parquetBulkFormat } from '../dist/index.js'
+import { parquetBulkFormat, parquetBulkFormatDefaults } from '../dist/index.js'
+import { generateOrderRows, jsonLinesBytes, measure, median, orderRowAvroSchema, orderRowParquetjsSchema, printFigure } from './order-rows.mjs'
 
-const ROWS = Number(process.env.SLUICE_BENCH_ROWS ?? 500_000)
+/** 100 000 rows (500 000 before; fewer so that the package bench, all three files, fits in about 3 minutes). */
+const ROWS = Number(process.env.SLUICE_BENCH_ROWS ?? 100_000)
 const REPETITIONS = Number(process.env.SLUICE_BENCH_REPETITIONS ?? 3)
-const COMPRESSION = process.env.SLUICE_BENCH_COMPRESSION ?? 'SNAPPY'
+const COMPRESSION = process.env.SLUICE_BENCH_COMPRESSION ?? parquetBulkFormatDefaults.compression
 const ROW_GROUP_SIZE = Number(process.env.SLUICE_BENCH_ROW_GROUP_SIZE ?? 65_536)
 const BATCH = 1000
 const BENCH = 'parquet-writers'
 
-// The seed's GOODS_LIST (goodsId, goodsName, goodsPrice).
-const goods = [
-  ['1', '小米12', 4890],
-  ['2', 'iphone12', 12000],
-  ['3', 'MacBookPro', 15000],
-  ['4', 'Thinkpad X1', 9800],
-  ['5', 'MeiZu One', 3200],
-  ['6', 'Mate 40', 6500],
-]
-
-const avroSchema = {
-  type: 'record',
-  name: 'FactOrderItem',
-  fields: [
-    { name: 'itemId', type: 'string' },
-    { name: 'goodsId', type: 'string' },
-    { name: 'goodsName', type: 'string' },
-    { name: 'count', type: 'int' },
-    { name: 'goodsPrice', type: 'double' },
-    { name: 'totalMoney', type: 'double' },
-    { name: 'eventTime', type: { type: 'long', logicalType: 'timestamp-millis' } },
-  ],
-}
-
-const rawSchemaDefinition = () => ({
-  itemId: { type: 'UTF8', compression: COMPRESSION },
-  goodsId: { type: 'UTF8', compression: COMPRESSION },
-  goodsName: { type: 'UTF8', compression: COMPRESSION },
-  count: { type: 'INT32', compression: COMPRESSION },
-  goodsPrice: { type: 'DOUBLE', compression: COMPRESSION },
-  totalMoney: { type: 'DOUBLE', compression: COMPRESSION },
-  eventTime: { type: 'TIMESTAMP_MILLIS', compression: COMPRESSION },
-})
-
-function generate(count) {
-  const rows = new Array(count)
-  let seed = 42
-  const next = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
-    return seed
-  }
-  const start = 1_700_000_000_000
-  for (let i = 0; i < count; i++) {
-    const [goodsId, goodsName, goodsPrice] = goods[next() % goods.length]
-    const itemCount = (next() % 10) + 1
-    rows[i] = {
-      itemId: randomUUID(),
-      goodsId,
-      goodsName,
-      count: itemCount,
-      goodsPrice,
-      totalMoney: goodsPrice * itemCount,
-      eventTime: start + i * 7 + (next() % 5),
-    }
-  }
-  return rows
-}
-
-/** Runs `work` and returns its wall-clock and CPU milliseconds. */
-async function measure(work) {
-  const cpu = process.cpuUsage()
-  const started = performance.now()
-  await work()
-  const used = process.cpuUsage(cpu)
-  return { wall: performance.now() - started, cpu: (used.user + used.system) / 1000 }
-}
-
 async function rawParquetjs(rows, file) {
   return measure(async () => {
-    const schema = new parquet.ParquetSchema(rawSchemaDefinition())
+    const schema = new parquet.ParquetSchema(orderRowParquetjsSchema(COMPRESSION))
     const writer = await parquet.ParquetWriter.openFile(schema, file, { useDataPageV2: false, rowGroupSize: ROW_GROUP_SIZE })
     for (const row of rows) await writer.appendRow(row)
     await writer.close()
@@ -104,7 +38,7 @@ async function rawParquetjs(rows, file) {
 }
 
 function bulk(writerKind) {
-  const format = parquetBulkFormat({ avroSchema, compression: COMPRESSION, writer: writerKind, rowGroupSize: ROW_GROUP_SIZE })
+  const format = parquetBulkFormat({ avroSchema: orderRowAvroSchema, compression: COMPRESSION, writer: writerKind, rowGroupSize: ROW_GROUP_SIZE })
   format.validate()
   return (rows, file) =>
     measure(async () => {
@@ -116,17 +50,14 @@ function bulk(writerKind) {
     })
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-const round = (n, digits = 1) => (n === null || n === undefined ? n : Number(n.toFixed(digits)))
 function print(metric, value, unit, baseline = null) {
-  const ratio = baseline === null ? null : value / baseline
-  console.log(JSON.stringify({ bench: BENCH, metric, value: round(value), unit, baseline: round(baseline), ratio: round(ratio, 3) }))
+  printFigure(BENCH, metric, value, unit, baseline)
 }
 
 const directory = await mkdtemp(path.join(tmpdir(), 'sluice-parquet-bench-'))
 try {
-  const rows = generate(ROWS)
-  const inputBytes = rows.reduce((sum, row) => sum + Buffer.byteLength(JSON.stringify(row)) + 1, 0)
+  const rows = generateOrderRows(ROWS)
+  const inputBytes = jsonLinesBytes(rows)
   const variants = { raw_parquetjs: rawParquetjs, bulk_parquetjs: bulk('parquetjs'), bulk_columnar: bulk('columnar') }
   const times = Object.fromEntries(Object.keys(variants).map((name) => [name, []]))
   const sizes = {}

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { planKillDelays, runCrashLoop } from '@sluice/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { assertDistFresh, crashJobScript as jobScript, crashKills as kills, crashSeed as seed, median } from '../test/__fixtures__/crash-loop.js'
 import { listOutputFiles } from '../test/__fixtures__/output-files.js'
 
 /**
@@ -15,12 +15,8 @@ import { listOutputFiles } from '../test/__fixtures__/output-files.js'
  *
  * The job script runs the package's built `dist` (it is a plain `.mjs`): build first
  * (`pnpm --filter @sluice/connector-filesink build`); the test refuses a `dist` older than `src`.
+ * The Parquet loop is in `file-sink-parquet.crash.it.test.ts`.
  */
-/** `SLUICE_CRASH_JOB_SCRIPT` runs a copy of the job script instead (e.g. beside a frozen copy of the built packages). */
-const jobScript = process.env.SLUICE_CRASH_JOB_SCRIPT ?? fileURLToPath(new URL('../test/__fixtures__/file-sink-job.mjs', import.meta.url))
-const packageRoot = fileURLToPath(new URL('..', import.meta.url))
-const kills = Number(process.env.SLUICE_CRASH_KILLS ?? 20)
-const seed = Number(process.env.SLUICE_CRASH_SEED ?? 4)
 
 const checksumOf = (seq: number) => createHash('sha1').update(String(seq)).digest('hex').slice(0, 8)
 const linePattern = /^(\d+),([0-9a-f]{8}),(x*)$/
@@ -28,7 +24,7 @@ const linePattern = /^(\d+),([0-9a-f]{8}),(x*)$/
 let directory: string
 beforeAll(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'sluice-filesink-crash-'))
-  if (process.env.SLUICE_CRASH_JOB_SCRIPT === undefined) await assertDistFresh()
+  await assertDistFresh()
 })
 afterAll(async () => {
   if (directory) await rm(directory, { recursive: true, force: true })
@@ -134,25 +130,4 @@ async function crashLoop(name: string, extraEnv: Record<string, string>): Promis
   console.log(JSON.stringify(figures))
   expect({ lost, duplicated, lines }).toEqual({ lost: 0, duplicated: 0, lines: count })
   return { largestFile }
-}
-
-function median(values: number[]): number | undefined {
-  if (values.length === 0) return undefined
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
-/** The job script imports the built package: make sure it is not older than the sources. */
-async function assertDistFresh(): Promise<void> {
-  const dist = path.join(packageRoot, 'dist', 'index.js')
-  const builtAt = await stat(dist).then(
-    (s) => s.mtimeMs,
-    () => 0,
-  )
-  const { readdir } = await import('node:fs/promises')
-  const sources = (await readdir(path.join(packageRoot, 'src'), { recursive: true })).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-  const newest = Math.max(...(await Promise.all(sources.map((f) => stat(path.join(packageRoot, 'src', f)).then((s) => s.mtimeMs)))))
-  if (builtAt < newest) {
-    throw new Error(`${dist} is missing or older than src/: run \`pnpm --filter @sluice/connector-filesink build\` before the crash-loop test`)
-  }
 }

@@ -10,7 +10,7 @@ export { FileSink, RowFormatBuilder, BulkFormatBuilder, defaultBucketCheckInterv
 
 // Formats
 export { type Encoder, SimpleStringEncoder, type SimpleStringEncoderOptions, type StringEncoderCharset, JsonLinesEncoder } from './encoder.js'
-// Bulk formats: the BulkFormat / BulkWriter contracts and Parquet (src/bulk, its own README section)
+// Bulk formats: the BulkFormat / BulkWriter contracts and Parquet (src/bulk; README "Parquet")
 export * from './bulk/index.js'
 
 // Buckets

@@ -50,9 +50,9 @@ describe('parquetBulkFormat options', () => {
     await expect(format.createWriter('/nonexistent/never-created.parquet')).rejects.toSatisfy(ConfigError.isInstance)
   })
 
-  /** Purpose: the defaults are the documented ones. Pass: columnar writer, SNAPPY, 65 536 rows, `.parquet`. */
+  /** Purpose: the defaults are the documented ones. Pass: columnar writer, GZIP, 65 536 rows, `.parquet`. */
   it('has the documented defaults', () => {
-    expect(parquetBulkFormatDefaults).toEqual({ compression: 'SNAPPY', writer: 'columnar', rowGroupSize: 65_536 })
+    expect(parquetBulkFormatDefaults).toEqual({ compression: 'GZIP', writer: 'columnar', rowGroupSize: 65_536 })
     const format = parquetBulkFormat({ avroSchema })
     expect(format.extension).toBe('.parquet')
     expect(() => format.validate()).not.toThrow()

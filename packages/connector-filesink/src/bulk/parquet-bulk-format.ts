@@ -21,7 +21,10 @@ export interface ParquetBulkFormatOptions {
   avroSchema?: object | string | AvroType
   /** The Parquet schema directly, in parquetjs-lite's format (or a parquetjs-lite `ParquetSchema`). */
   parquetSchema?: ParquetSchemaDefinition | { schema: ParquetSchemaDefinition }
-  /** Codec of every column chunk. Default `'SNAPPY'`. */
+  /**
+   * Codec of every column chunk. Default `'GZIP'`: measured, it costs no more write CPU than SNAPPY with
+   * either writer and gives files 40 % smaller; SNAPPY reads faster in native engines (see the README).
+   */
   compression?: ParquetCompression
   /** `'columnar'` (hyparquet-writer, default: faster and smaller files) or `'parquetjs'` (parquetjs-lite, row by row). */
   writer?: ParquetWriterKind
@@ -35,7 +38,7 @@ export interface ParquetBulkFormatOptions {
 
 /** The defaults of {@link ParquetBulkFormatOptions}, in one place. */
 export const parquetBulkFormatDefaults = {
-  compression: 'SNAPPY',
+  compression: 'GZIP',
   writer: 'columnar',
   rowGroupSize: 65_536,
 } as const satisfies Required<Pick<ParquetBulkFormatOptions, 'compression' | 'writer' | 'rowGroupSize'>>

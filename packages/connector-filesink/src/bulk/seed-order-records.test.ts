@@ -5,27 +5,17 @@
  * `forReflectRecord(OrderItem.class)` derives the Avro schema by reflection (Avro's ReflectData): the
  * class becomes a record with one field per Java field, non-null (ReflectData only allows null with
  * `@Nullable`), String → string, Integer → int, BigDecimal → string (a "stringable" class, with a
- * `java-class` property). The schemas below are those reflected schemas.
+ * `java-class` property). OrderItem's reflected schema is `orderItemAvroSchema` in
+ * `test/__fixtures__/seed-orders.ts`; FactOrderItem's is below.
  */
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type OrderItem, orderItemAvroSchema as orderItemSchema, seedGoods as goods } from '../../test/__fixtures__/seed-orders.js'
 import { duckdbParquetSchema, readWithDuckDB, readWithHyparquet } from './__fixtures__/parquet-readers.js'
 import { parquetBulkFormat } from './parquet-bulk-format.js'
-
-/** ReflectData's schema of the seed's `OrderItem` (订单明细类: 订单id, 商品id, 订单数量). */
-const orderItemSchema = {
-  type: 'record',
-  name: 'OrderItem',
-  namespace: 'cn.seed.flink',
-  fields: [
-    { name: 'itemId', type: { type: 'string', 'avro.java.string': 'String' } },
-    { name: 'goodsId', type: { type: 'string', 'avro.java.string': 'String' } },
-    { name: 'count', type: { type: 'int', 'java-class': 'java.lang.Integer' } },
-  ],
-}
 
 /** ReflectData's schema of the seed's `FactOrderItem` (the join result); BigDecimal is reflected as a string. */
 const factOrderItemSchema = {
@@ -39,22 +29,6 @@ const factOrderItemSchema = {
     { name: 'totalMoney', type: { type: 'string', 'java-class': 'java.math.BigDecimal' } },
   ],
 }
-
-interface OrderItem {
-  itemId: string
-  goodsId: string
-  count: number
-}
-
-/** The seed's GOODS_LIST. */
-const goods = [
-  { goodsId: '1', goodsName: '小米12', goodsPrice: '4890' },
-  { goodsId: '2', goodsName: 'iphone12', goodsPrice: '12000' },
-  { goodsId: '3', goodsName: 'MacBookPro', goodsPrice: '15000' },
-  { goodsId: '4', goodsName: 'Thinkpad X1', goodsPrice: '9800' },
-  { goodsId: '5', goodsName: 'MeiZu One', goodsPrice: '3200' },
-  { goodsId: '6', goodsName: 'Mate 40', goodsPrice: '6500' },
-]
 
 /**
  * What the seed's OrderItemSource emits per tick: an order item for a random good, then the same

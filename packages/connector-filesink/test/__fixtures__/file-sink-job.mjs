@@ -1,5 +1,5 @@
-// The job the crash-loop tests kill and restart: datagen (bounded) → map to a record → FileSink, with
-// checkpoints every CHECKPOINT_INTERVAL_MS. Run by runCrashLoop as `node file-sink-job.mjs`; everything
+// The job the crash-loop tests kill and restart: datagen (bounded) → record → FileSink, with checkpoints
+// every CHECKPOINT_INTERVAL_MS. Run by runCrashLoop as `node file-sink-job.mjs`; everything
 // comes from the environment, so every run of a loop resumes the same job from its latest checkpoint:
 //
 //   CHECKPOINT_DIR          checkpoint directory, the same for every run (required)
@@ -9,20 +9,24 @@
 //   RECORDS_PER_SECOND      datagen rate over all readers (default 20000)
 //   PARALLELISM             default 2
 //   CHECKPOINT_INTERVAL_MS  default 100
-//   BUCKETS                 number of buckets, `b0` .. `b<BUCKETS-1>` by seq % BUCKETS (default 3)
+//   BUCKETS                 row format: number of buckets, `b0` .. `b<BUCKETS-1>` by seq % BUCKETS (default 3)
 //   MAX_PART_SIZE           row format: DefaultRollingPolicy.maxPartSize in bytes (default 32768)
 //   COMPACTION_TARGET       row format: if set, withCompaction({ targetFileSize: COMPACTION_TARGET })
 //
-// Record `seq` is a pure function of seq (see `recordOf`), so a test can check every finished file:
+// Record `seq` is a pure function of seq, so a test can check every finished file:
 //   row:     one line per record: `<seq>,<checksum 8 hex>,<payload of x>` (see lineOf)
-//   parquet: { seq: int, bucket: string, checksum: string, payload: string }
+//   parquet: the seed's OrderItem { itemId, goodsId, count } (see orderItemOf; the same generator as
+//            test/__fixtures__/seed-orders.ts, which the test checks every record against), written with
+//            parquetBulkFormat and the Avro schema forReflectRecord(OrderItem.class) derives, in buckets
+//            `goodsId=<goodsId>` (7: the seed's 6 goods and its "111")
 // The row format rolls part files on size, rollover (400 ms), inactivity (200 ms, checked every 50 ms)
-// and at the end of input, so a loop crosses every rolling path; parquet rolls on every checkpoint.
+// and at the end of input, so a loop crosses every rolling path; parquet rolls on every checkpoint
+// (OnCheckpointRollingPolicy, the only policy of bulk formats) and at the end of input.
 //
 // Exits 0 when the bounded input is consumed and committed, 1 (with the error on stderr) otherwise.
 import { createHash } from 'node:crypto'
 import { StreamExecutionEnvironment } from '@sluice/core'
-import { DefaultRollingPolicy, FileSink, OnCheckpointRollingPolicy } from '@sluice/connector-filesink'
+import { DefaultRollingPolicy, FileSink, OnCheckpointRollingPolicy, parquetBulkFormat } from '@sluice/connector-filesink'
 import { reportRunning } from '@sluice/testkit'
 
 const required = (name) => {
@@ -42,14 +46,35 @@ const buckets = numberEnv('BUCKETS', 3)
 
 /** The checksum of a record: the first 8 hex digits of sha1(seq). */
 const checksumOf = (seq) => createHash('sha1').update(String(seq)).digest('hex').slice(0, 8)
-const recordOf = (seq) => ({ seq, bucket: `b${seq % buckets}`, checksum: checksumOf(seq), payload: 'x'.repeat(seq % 17) })
-const lineOf = (record) => `${record.seq},${record.checksum},${record.payload}`
+const lineOf = (seq) => `${seq},${checksumOf(seq)},${'x'.repeat(seq % 17)}`
+
+// The seed's order records: a copy of test/__fixtures__/seed-orders.ts (this script runs in plain node).
+const seedGoodsIds = ['1', '2', '3', '4', '5', '6']
+const orderItemOf = (seq) => {
+  const tick = Math.floor(seq / 2)
+  const h = createHash('sha1').update(`order-${tick}`).digest('hex')
+  return {
+    itemId: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(12, 15)}-a${h.slice(15, 18)}-${tick.toString(16).padStart(12, '0')}`,
+    goodsId: seq % 2 === 0 ? seedGoodsIds[Number.parseInt(h.slice(18, 20), 16) % seedGoodsIds.length] : '111',
+    count: (Number.parseInt(h.slice(20, 22), 16) % 10) + 1,
+  }
+}
+const orderItemAvroSchema = {
+  type: 'record',
+  name: 'OrderItem',
+  namespace: 'cn.seed.flink',
+  fields: [
+    { name: 'itemId', type: { type: 'string', 'avro.java.string': 'String' } },
+    { name: 'goodsId', type: { type: 'string', 'avro.java.string': 'String' } },
+    { name: 'count', type: { type: 'int', 'java-class': 'java.lang.Integer' } },
+  ],
+}
 
 const env = StreamExecutionEnvironment.create({
   parallelism: numberEnv('PARALLELISM', 2),
   checkpointing: { interval: numberEnv('CHECKPOINT_INTERVAL_MS', 100), directory: required('CHECKPOINT_DIR') },
 })
-const records = env.datagen({ generator: recordOf, count, recordsPerSecond: numberEnv('RECORDS_PER_SECOND', 20_000) }).uid('records')
+const recordsPerSecond = numberEnv('RECORDS_PER_SECOND', 20_000)
 
 let sink
 if (format === 'row') {
@@ -60,27 +85,14 @@ if (format === 'row') {
     .withWarnWithoutCheckpointing(false)
   if (process.env.COMPACTION_TARGET) builder.withCompaction({ targetFileSize: numberEnv('COMPACTION_TARGET') })
   sink = builder.build()
-  records.map(lineOf).uid('to-line').sinkTo(sink).uid('file-sink')
+  env.datagen({ generator: (seq) => seq, count, recordsPerSecond }).uid('records').map(lineOf).uid('to-line').sinkTo(sink).uid('file-sink')
 } else if (format === 'parquet') {
-  const { parquetBulkFormat } = await import('@sluice/connector-filesink')
-  const bulkFormat = parquetBulkFormat({
-    avroSchema: {
-      type: 'record',
-      name: 'CrashRecord',
-      fields: [
-        { name: 'seq', type: 'int' },
-        { name: 'bucket', type: 'string' },
-        { name: 'checksum', type: 'string' },
-        { name: 'payload', type: 'string' },
-      ],
-    },
-  })
-  sink = FileSink.forBulkFormat(required('OUTPUT_DIR'), bulkFormat)
-    .withBucketAssigner({ getBucketId: (record) => record.bucket, toString: () => 'record.bucket assigner' })
+  sink = FileSink.forBulkFormat(required('OUTPUT_DIR'), parquetBulkFormat({ avroSchema: orderItemAvroSchema }))
+    .withBucketAssigner({ getBucketId: (item) => `goodsId=${item.goodsId}`, toString: () => 'goodsId bucket assigner' })
     .withRollingPolicy(new OnCheckpointRollingPolicy())
     .withWarnWithoutCheckpointing(false)
     .build()
-  records.sinkTo(sink).uid('file-sink')
+  env.datagen({ generator: orderItemOf, count, recordsPerSecond }).uid('records').sinkTo(sink).uid('file-sink')
 } else {
   throw new Error(`file-sink-job: FORMAT must be row or parquet, got ${format}`)
 }

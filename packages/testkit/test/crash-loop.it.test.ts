@@ -1,9 +1,7 @@
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   type CrashLoopReport,
   listCommittedFiles,
@@ -12,6 +10,14 @@ import {
   readCommittedRecords,
   runCrashLoop,
 } from '../src/index.js'
+import {
+  checkpointsOnDisk,
+  crashLoopKills,
+  crashLoopSeed,
+  latencySummary,
+  recordCountFor,
+  useCrashLoopDirectory,
+} from './__fixtures__/crash-loop-support.js'
 
 /**
  * Exactly-once end to end under `kill -9`: the running-sum job of `__fixtures__/running-sum-job.mjs`
@@ -23,7 +29,6 @@ import {
  */
 
 const jobScript = fileURLToPath(new URL('./__fixtures__/running-sum-job.mjs', import.meta.url))
-const testkitRoot = fileURLToPath(new URL('..', import.meta.url))
 
 /** Must match the fixture's generator. */
 const KEYS = 7
@@ -128,21 +133,7 @@ function analyse(records: Sum[], count: number): Analysis {
   return { lost, duplicated, beyondEnd, missingEvents, wrongFinalTotals, finalTotalsBelowReference, chainBreaks }
 }
 
-/**
- * Records to generate so that the job cannot finish before the last kill: each killed run makes at
- * most about (delay + 200 ms of startup burst and timer slack) of progress at the job's rate; one more
- * second of input is left for the last run.
- */
-function recordCountFor(delays: number[]): number {
-  const budgetMs = delays.reduce((sum, delay) => sum + delay + 200, 0) + 1000
-  return Math.max(20_000, Math.ceil((budgetMs * RECORDS_PER_SECOND) / 1000))
-}
 
-function percentile(values: number[], fraction: number): number | undefined {
-  if (values.length === 0) return undefined
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]
-}
 
 /** One line with the figures of a loop, to paste into notes. */
 function printFigures(name: string, report: CrashLoopReport, count: number, analysis: Analysis, extra: Record<string, unknown>): void {
@@ -156,49 +147,23 @@ function printFigures(name: string, report: CrashLoopReport, count: number, anal
       durationMs: report.durationMs,
       lost: analysis.lost,
       duplicated: analysis.duplicated,
-      restartToFirstRecordMs: {
-        median: percentile(report.restartToFirstRecordMs, 0.5),
-        p95: percentile(report.restartToFirstRecordMs, 0.95),
-        max: percentile(report.restartToFirstRecordMs, 1),
-      },
+      restartToFirstRecordMs: latencySummary(report.restartToFirstRecordMs),
       ...extra,
     }),
   )
 }
 
-const kills = Number(process.env.SLUICE_CRASH_KILLS ?? 20)
-const seed = Number(process.env.SLUICE_CRASH_SEED ?? 20261125)
+const kills = crashLoopKills
+const seed = crashLoopSeed(20261125)
 
-let directory: string
+const currentDirectory = useCrashLoopDirectory('sluice-crash-loop-')
 
-beforeAll(() => {
-  // The job script imports '@sluice/testkit', i.e. this package's dist: it must be built.
-  const dist = path.join(testkitRoot, 'dist', 'index.js')
-  if (!existsSync(dist)) {
-    throw new Error(`${dist} is missing: the crash-loop job imports the built testkit; run 'pnpm build' (or 'npx tsup' in packages/testkit) first`)
-  }
-  const srcDirectory = path.join(testkitRoot, 'src')
-  const newestSource = Math.max(...readdirSyncTs(srcDirectory).map((file) => statSync(path.join(srcDirectory, file)).mtimeMs))
-  if (newestSource > statSync(dist).mtimeMs) {
-    console.warn(`[testkit] ${dist} is older than src/: the crash-loop job runs the previous build; rebuild the testkit`)
-  }
-})
-beforeEach(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'sluice-crash-loop-'))
-})
-afterEach(async () => {
-  await rm(directory, { recursive: true, force: true })
-})
-
-/** The sources that go into dist (not the tests) of `folder`. */
-function readdirSyncTs(folder: string): string[] {
-  return readdirSync(folder).filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))
-}
 
 /** Runs the fixture job under a crash loop; returns the report, the output and when the last run started. */
 async function crashLoop(options: { kills: number; mode: 'EXACTLY_ONCE' | 'AT_LEAST_ONCE'; seed: number; sink?: 'transactional' | 'append' }) {
   const delays = planKillDelays({ seed: options.seed, kills: options.kills })
-  const count = recordCountFor(delays)
+  const directory = currentDirectory()
+  const count = recordCountFor(delays, RECORDS_PER_SECOND)
   const outputDirectory = path.join(directory, 'out')
   let lastRunStartedAt = 0
   const report = await runCrashLoop({
@@ -266,7 +231,7 @@ describe('crash loop: running sums into a TransactionalFileSink under kill -9', 
       printFigures('exactly-once', report, count, analysis, {
         committedFiles: committedNames.length,
         inProgressGarbageFiles: inProgress.length,
-        checkpointsOnDisk: (await readdir(path.join(directory, 'checkpoints'))).filter((name) => name.startsWith('chk-')).length,
+        checkpointsOnDisk: await checkpointsOnDisk(path.join(currentDirectory(), 'checkpoints')),
       })
     },
     240_000 + kills * 10_000,

@@ -1,10 +1,15 @@
-import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type CrashLoopReport, listInProgressFiles, planKillDelays, readCommittedRecords, runCrashLoop } from '../src/index.js'
+import {
+  checkpointsOnDisk,
+  crashLoopKills,
+  crashLoopSeed,
+  latencySummary,
+  recordCountFor,
+  useCrashLoopDirectory,
+} from './__fixtures__/crash-loop-support.js'
 
 /**
  * Exactly-once interval-join results under `kill -9`: the keyed event-time interval join of
@@ -17,7 +22,6 @@ import { type CrashLoopReport, listInProgressFiles, planKillDelays, readCommitte
  */
 
 const jobScript = fileURLToPath(new URL('./__fixtures__/interval-join-job.mjs', import.meta.url))
-const testkitRoot = fileURLToPath(new URL('..', import.meta.url))
 const RECORDS_PER_SECOND = 8000
 const KEYS = 7
 const LOWER_BOUND_MS = -2
@@ -79,35 +83,12 @@ function analyse(records: JoinedPair[], expected: Set<string>): Analysis {
   return { lost, duplicated, unexpected }
 }
 
-/** Records so that the job cannot finish before the last kill (see crash-loop.it.test.ts). */
-function recordCountFor(delays: number[]): number {
-  const budgetMs = delays.reduce((sum, delay) => sum + delay + 200, 0) + 1000
-  const count = Math.max(20_000, Math.ceil((budgetMs * RECORDS_PER_SECOND) / 1000))
-  return count + (count % 2) // the job needs an even count: two splits of equal event-time ranges
-}
 
-function percentile(values: number[], fraction: number): number | undefined {
-  if (values.length === 0) return undefined
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]
-}
 
-const kills = Number(process.env.SLUICE_CRASH_KILLS ?? 20)
-const seed = Number(process.env.SLUICE_CRASH_SEED ?? 20261126)
+const kills = crashLoopKills
+const seed = crashLoopSeed(20261126)
 
-let directory: string
-beforeAll(() => {
-  const dist = path.join(testkitRoot, 'dist', 'index.js')
-  if (!existsSync(dist)) {
-    throw new Error(`${dist} is missing: the crash-loop job imports the built testkit; run 'pnpm build' (or 'npx tsup' in packages/testkit) first`)
-  }
-})
-beforeEach(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'sluice-join-crash-'))
-})
-afterEach(async () => {
-  await rm(directory, { recursive: true, force: true })
-})
+const currentDirectory = useCrashLoopDirectory('sluice-join-crash-')
 
 describe('crash loop: keyed event-time interval join into a TransactionalFileSink under kill -9', () => {
   /**
@@ -125,7 +106,9 @@ describe('crash loop: keyed event-time interval join into a TransactionalFileSin
     'EXACTLY_ONCE: every joined pair exactly once, none lost, none extra',
     async () => {
       const delays = planKillDelays({ seed, kills })
-      const count = recordCountFor(delays)
+      const directory = currentDirectory()
+      const minimum = recordCountFor(delays, RECORDS_PER_SECOND)
+      const count = minimum + (minimum % 2) // the job needs an even count: two splits of equal event-time ranges
       const outputDirectory = path.join(directory, 'out')
       const report: CrashLoopReport = await runCrashLoop({
         script: jobScript,
@@ -156,13 +139,9 @@ describe('crash loop: keyed event-time interval join into a TransactionalFileSin
           durationMs: report.durationMs,
           lost: analysis.lost,
           duplicated: analysis.duplicated,
-          restartToFirstRecordMs: {
-            median: percentile(report.restartToFirstRecordMs, 0.5),
-            p95: percentile(report.restartToFirstRecordMs, 0.95),
-            max: percentile(report.restartToFirstRecordMs, 1),
-          },
+          restartToFirstRecordMs: latencySummary(report.restartToFirstRecordMs),
           inProgressGarbageFiles: (await listInProgressFiles(outputDirectory)).length,
-          checkpointsOnDisk: (await readdir(path.join(directory, 'checkpoints'))).filter((name) => name.startsWith('chk-')).length,
+          checkpointsOnDisk: await checkpointsOnDisk(path.join(directory, 'checkpoints')),
         }),
       )
     },

@@ -1,10 +1,15 @@
-import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type CrashLoopReport, listInProgressFiles, planKillDelays, readCommittedRecords, runCrashLoop } from '../src/index.js'
+import {
+  checkpointsOnDisk,
+  crashLoopKills,
+  crashLoopSeed,
+  latencySummary,
+  recordCountFor,
+  useCrashLoopDirectory,
+} from './__fixtures__/crash-loop-support.js'
 
 /**
  * Exactly-once window results under `kill -9`: the keyed tumbling event-time window count of
@@ -17,7 +22,6 @@ import { type CrashLoopReport, listInProgressFiles, planKillDelays, readCommitte
  */
 
 const jobScript = fileURLToPath(new URL('./__fixtures__/window-count-job.mjs', import.meta.url))
-const testkitRoot = fileURLToPath(new URL('..', import.meta.url))
 const RECORDS_PER_SECOND = 8000
 const KEYS = 7
 const WINDOW_MS = 1000
@@ -76,34 +80,12 @@ function analyse(records: WindowCount[], count: number): Analysis {
   return { lost, duplicated, wrongCounts, unexpected }
 }
 
-/** Records so that the job cannot finish before the last kill (see crash-loop.it.test.ts). */
-function recordCountFor(delays: number[]): number {
-  const budgetMs = delays.reduce((sum, delay) => sum + delay + 200, 0) + 1000
-  return Math.max(20_000, Math.ceil((budgetMs * RECORDS_PER_SECOND) / 1000))
-}
 
-function percentile(values: number[], fraction: number): number | undefined {
-  if (values.length === 0) return undefined
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]
-}
 
-const kills = Number(process.env.SLUICE_CRASH_KILLS ?? 20)
-const seed = Number(process.env.SLUICE_CRASH_SEED ?? 20261126)
+const kills = crashLoopKills
+const seed = crashLoopSeed(20261126)
 
-let directory: string
-beforeAll(() => {
-  const dist = path.join(testkitRoot, 'dist', 'index.js')
-  if (!existsSync(dist)) {
-    throw new Error(`${dist} is missing: the crash-loop job imports the built testkit; run 'pnpm build' (or 'npx tsup' in packages/testkit) first`)
-  }
-})
-beforeEach(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'sluice-window-crash-'))
-})
-afterEach(async () => {
-  await rm(directory, { recursive: true, force: true })
-})
+const currentDirectory = useCrashLoopDirectory('sluice-window-crash-')
 
 describe('crash loop: keyed tumbling event-time window count into a TransactionalFileSink under kill -9', () => {
   /**
@@ -121,7 +103,8 @@ describe('crash loop: keyed tumbling event-time window count into a Transactiona
     'EXACTLY_ONCE: every window result exactly once, with exact counts',
     async () => {
       const delays = planKillDelays({ seed, kills })
-      const count = recordCountFor(delays)
+      const directory = currentDirectory()
+      const count = recordCountFor(delays, RECORDS_PER_SECOND)
       const outputDirectory = path.join(directory, 'out')
       const report: CrashLoopReport = await runCrashLoop({
         script: jobScript,
@@ -151,13 +134,9 @@ describe('crash loop: keyed tumbling event-time window count into a Transactiona
           durationMs: report.durationMs,
           lost: analysis.lost,
           duplicated: analysis.duplicated,
-          restartToFirstRecordMs: {
-            median: percentile(report.restartToFirstRecordMs, 0.5),
-            p95: percentile(report.restartToFirstRecordMs, 0.95),
-            max: percentile(report.restartToFirstRecordMs, 1),
-          },
+          restartToFirstRecordMs: latencySummary(report.restartToFirstRecordMs),
           inProgressGarbageFiles: (await listInProgressFiles(outputDirectory)).length,
-          checkpointsOnDisk: (await readdir(path.join(directory, 'checkpoints'))).filter((name) => name.startsWith('chk-')).length,
+          checkpointsOnDisk: await checkpointsOnDisk(path.join(directory, 'checkpoints')),
         }),
       )
     },

@@ -25,6 +25,7 @@ export { StreamExecutionEnvironment } from './api/environment.js'
 export { DataStream, SingleOutputStream, KeyedStream, ConnectedStreams, DataStreamSink } from './api/data-stream.js'
 export { RestartStrategies, type RestartStrategy } from './checkpoint/restart-strategy.js'
 export { retry, type RetryOptions } from './retry.js'
+export { describeValue, optionsObject } from './option-checks.js'
 
 // Joins and broadcast state (issue 6)
 /** Broadcast state: `stream.broadcast(descriptor)`, `connect`, (Keyed)BroadcastProcessFunction, read-only and full views. */

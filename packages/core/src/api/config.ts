@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js'
+import { describeValue } from '../option-checks.js'
 import { type RestartStrategy, validateRestartStrategy } from '../checkpoint/restart-strategy.js'
 
 /** How checkpoints align barriers: Flink's CheckpointingMode. */
@@ -86,16 +87,6 @@ const checkpointingKeys = new Set([
   'retainedCheckpoints', 'externalizedCleanup',
 ])
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`
-  if (typeof value === 'bigint') return `${value}n`
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
-}
-
 function rejectUnknownKeys(value: object, known: Set<string>, path: string): void {
   for (const key of Object.keys(value)) {
     if (!known.has(key)) {
@@ -109,7 +100,7 @@ export function integerOption(value: unknown, path: string, min: number, fallbac
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`
-    throw new ConfigError(path, `expected an integer ${range}, got ${describe(value)}`)
+    throw new ConfigError(path, `expected an integer ${range}, got ${describeValue(value)}`)
   }
   return value
 }
@@ -117,14 +108,14 @@ export function integerOption(value: unknown, path: string, min: number, fallbac
 function oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback
   if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    throw new ConfigError(path, `expected ${allowed.map((a) => `'${a}'`).join(' | ')}, got ${describe(value)}`)
+    throw new ConfigError(path, `expected ${allowed.map((a) => `'${a}'`).join(' | ')}, got ${describeValue(value)}`)
   }
   return value as T
 }
 
 /** Validates environment options once, before anything runs; errors name the option path. */
 export function resolveEnvironmentOptions(options: EnvironmentOptions = {}): ResolvedEnvironmentOptions {
-  if (typeof options !== 'object' || options === null) throw new ConfigError('options', `expected an object, got ${describe(options)}`)
+  if (typeof options !== 'object' || options === null) throw new ConfigError('options', `expected an object, got ${describeValue(options)}`)
   rejectUnknownKeys(options, environmentKeys, '')
   const maxParallelism = integerOption(options.maxParallelism, 'maxParallelism', 1, 128, 32768)
   const parallelism = integerOption(options.parallelism, 'parallelism', 1, 1, maxParallelism)
@@ -132,7 +123,7 @@ export function resolveEnvironmentOptions(options: EnvironmentOptions = {}): Res
   let checkpointing: ResolvedEnvironmentOptions['checkpointing']
   if (options.checkpointing !== undefined) {
     const c = options.checkpointing
-    if (typeof c !== 'object' || c === null) throw new ConfigError('checkpointing', `expected an object, got ${describe(c)}`)
+    if (typeof c !== 'object' || c === null) throw new ConfigError('checkpointing', `expected an object, got ${describeValue(c)}`)
     rejectUnknownKeys(c, checkpointingKeys, 'checkpointing')
     if (c.interval === undefined) throw new ConfigError('checkpointing.interval', 'is required (ms between checkpoints)')
     checkpointing = {
@@ -170,12 +161,12 @@ export function resolveEnvironmentOptions(options: EnvironmentOptions = {}): Res
 }
 
 function stringOption(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(path, `expected a non-empty string, got ${describe(value)}`)
+  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(path, `expected a non-empty string, got ${describeValue(value)}`)
   return value
 }
 
 function booleanOption(value: unknown, path: string, fallback: boolean): boolean {
   if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new ConfigError(path, `expected true or false, got ${describe(value)}`)
+  if (typeof value !== 'boolean') throw new ConfigError(path, `expected true or false, got ${describeValue(value)}`)
   return value
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js'
+import { describeValue } from '../option-checks.js'
 
 /**
  * Checks for the options objects of the built-in connectors. Each check runs once, when the
@@ -9,33 +10,7 @@ import { ConfigError } from '../errors.js'
 /** Records a source emits per `pollNext` when its `batchSize` option is not given: the runtime's default batch size. */
 export const defaultSourceBatchSize = 1024
 
-/** Renders a rejected value the way a person typed it: strings quoted, functions by kind. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`
-  if (typeof value === 'bigint') return `${value}n`
-  if (typeof value === 'function') return 'a function'
-  if (typeof value === 'number' || value === undefined || typeof value === 'symbol') return String(value)
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
-}
-
-/** Returns the options object (an empty one when omitted), rejecting keys the connector does not know. */
-export function optionsObject<T extends object>(value: T | undefined, path: string, known: readonly (keyof T & string)[]): Partial<T> {
-  if (value === undefined) return {}
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(path, `expected an options object, got ${describeValue(value)}`)
-  }
-  for (const key of Object.keys(value)) {
-    // A typo such as `recordPerSecond` would otherwise silently fall back to the default.
-    if (!(known as readonly string[]).includes(key)) {
-      throw new ConfigError(`${path}.${key}`, `unknown option (known: ${known.join(', ')})`)
-    }
-  }
-  return value
-}
+export { describeValue, optionsObject } from '../option-checks.js'
 
 export function nonNegativeIntegerOption(value: unknown, path: string): number | undefined {
   if (value === undefined) return undefined

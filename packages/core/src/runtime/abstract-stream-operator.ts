@@ -51,10 +51,11 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   processWatermark(watermark: number): void {
     const backend = this.backend
     if (!backend) return
-    // A timer registered while timers fire and already due fires in the same advance (as in Flink's
-    // InternalTimerServiceImpl.advanceWatermark), hence the loop.
+    // Timers fire in timestamp order, one timestamp at a time (as from the queue of Flink's
+    // InternalTimerServiceImpl.advanceWatermark): a timer registered while firing and already due fires
+    // in the same advance before any later one, and a later one deleted meanwhile does not fire.
     for (let next = backend.nextTimerTimestamp('EVENT_TIME'); next !== undefined && next <= watermark; next = backend.nextTimerTimestamp('EVENT_TIME')) {
-      for (const timer of backend.pollTimers('EVENT_TIME', watermark)) {
+      for (const timer of backend.pollTimers('EVENT_TIME', next)) {
         backend.setCurrentKey(timer.key)
         this.fireTimer(timer.timestamp, 'EVENT_TIME')
       }

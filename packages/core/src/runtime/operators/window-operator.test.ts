@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type AggregateFunction, ValueStateDescriptor } from '../../api/state.js'
+import { ContinuousEventTimeTrigger } from '../../api/windowing/continuous-event-time-trigger.js'
 import { CountEvictor } from '../../api/windowing/count-evictor.js'
 import { CountTrigger } from '../../api/windowing/count-trigger.js'
 import { EventTimeSessionWindows } from '../../api/windowing/event-time-session-windows.js'
@@ -181,6 +182,23 @@ describe('WindowOperator: sliding, session, global and processing-time windows',
     const h = await WindowHarness.open(byKey, spec(ProcessingTimeSessionWindows.withGap(10), count, { windowFunction: asProcess }), { now: 0 })
     h.element(['a', 1]).setProcessingTime(5).element(['a', 1]).setProcessingTime(14)
     expect(h.take()).toEqual(['a:[0,15):[2]@14'])
+  })
+})
+
+describe('WindowOperator: timer order (found by the Flink differential test)', () => {
+  it('a timer registered while firing fires before later timers of the same watermark advance', async () => {
+    // ContinuousEventTimeTrigger(1) on [10,15): fire timers at 12, then 13 (registered when 12 fires), and
+    // 14 (maxTimestamp); the cleanup timer is at 15. One watermark past all of them fires the window at 12,
+    // 13 and 14 (Flink's timer queue fires in timestamp order, timers registered meanwhile included).
+    // Timers polled up to the watermark at once fired 12, 14, 15 (cleanup deleting 13): twice only.
+    const h = await WindowHarness.open(
+      byKey,
+      spec(TumblingEventTimeWindows.of(5), sum, { trigger: ContinuousEventTimeTrigger.of(1) as unknown as Trigger<unknown, Window>, allowedLateness: 1 }),
+    )
+    h.element(['a', 1], 11)
+    h.processWatermark(100)
+    expect(h.take()).toEqual(['["a",1]@14', '["a",1]@14', '["a",1]@14'])
+    expect(h.snapshot().keyed).toEqual([])
   })
 })
 

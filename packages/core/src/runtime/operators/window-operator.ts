@@ -309,9 +309,11 @@ export class WindowOperator extends AbstractStreamOperator {
   override processWatermark(watermark: number): void {
     const backend = this.requireBackend()
     this.watermark = watermark
-    // Timers registered while firing and already due fire in the same advance, as in Flink.
+    // Timers fire in timestamp order, one timestamp at a time, as from Flink's timer queue: a timer
+    // registered while firing that is already due (a ContinuousEventTimeTrigger's next fire time) fires
+    // in the same advance, before any later timer (a cleanup timer that would delete it first).
     for (let next = backend.nextTimerTimestamp('EVENT_TIME'); next !== undefined && next <= watermark; next = backend.nextTimerTimestamp('EVENT_TIME')) {
-      for (const timer of backend.pollTimers('EVENT_TIME', watermark)) {
+      for (const timer of backend.pollTimers('EVENT_TIME', next)) {
         backend.setCurrentKey(timer.key)
         this.fireTimers('EVENT_TIME', timer.timestamp)
       }

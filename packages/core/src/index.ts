@@ -46,11 +46,12 @@ export { CoGroupedStreams, CoGroupWhere, CoGroupEqualTo, CoGroupWithWindow } fro
  * Event time: a {@link WatermarkStrategy} gives records timestamps and makes watermarks, at the source
  * (`env.fromSource(source, name, { watermarkStrategy })`, per split) or in the pipeline
  * (`stream.assignTimestampsAndWatermarks(strategy)`); `autoWatermarkInterval` (environment option,
- * default 200 ms) paces periodic generators. Readers emit per-split watermarks through
+ * default 200 ms) paces periodic generators; `withWatermarkAlignment` keeps sources in step. Readers emit per-split watermarks through
  * {@link SplitAwareReaderOutput}.
  */
 export {
   WatermarkStrategy,
+  type WatermarkAlignmentParams,
   BoundedOutOfOrdernessWatermarks,
   NoWatermarksGenerator,
   WatermarksWithIdleness,

@@ -36,4 +36,10 @@ export type TimestampAssigner<T> = (event: T, recordTimestamp: number | undefine
 /** What a generator factory gets: the processing-time clock of the task (ms), e.g. for idleness. */
 export interface WatermarkGeneratorContext {
   currentProcessingTime(): number
+  /**
+   * A clock (ms) that runs like processing time except while the input is held back on purpose (a
+   * source paused by watermark alignment), so that waiting is not taken for idleness (Flink's
+   * `getInputActivityClock`). Absent where inputs are never held back: use `currentProcessingTime`.
+   */
+  inputActivityClock?(): number
 }

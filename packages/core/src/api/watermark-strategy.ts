@@ -1,10 +1,27 @@
 import { ConfigError } from '../errors.js'
+import { describeValue } from '../option-checks.js'
 import type {
   TimestampAssigner,
   WatermarkGenerator,
   WatermarkGeneratorContext,
   WatermarkOutput,
 } from './watermark-generator.js'
+
+/**
+ * Watermark alignment of a source (Flink's `WatermarkAlignmentParams`), set by
+ * {@link WatermarkStrategy.withWatermarkAlignment}.
+ */
+export interface WatermarkAlignmentParams {
+  /** Sources whose strategies name the same group are kept in step with one another. */
+  readonly group: string
+  /** Ms of event time a source subtask's watermark may be ahead of the group's minimum before it pauses. */
+  readonly maxAllowedDrift: number
+  /** Flink's reporting period (ms); kept for compatibility, see {@link WatermarkStrategy.withWatermarkAlignment}. */
+  readonly updateInterval: number
+}
+
+/** Flink's default `updateInterval` of watermark alignment. */
+const DEFAULT_ALIGNMENT_UPDATE_INTERVAL = 1000
 
 /**
  * How a stream gets event timestamps and watermarks: Flink's `WatermarkStrategy`.
@@ -25,6 +42,8 @@ export class WatermarkStrategy<T> {
     private readonly timestampAssigner: TimestampAssigner<T> | undefined,
     /** Ms without records after which an input is marked idle; undefined: never. */
     readonly idleTimeout: number | undefined,
+    /** Watermark alignment at the source; undefined: off. */
+    readonly alignmentParams: WatermarkAlignmentParams | undefined = undefined,
   ) {}
 
   /**
@@ -61,7 +80,7 @@ export class WatermarkStrategy<T> {
     if (typeof assigner !== 'function') {
       throw new ConfigError('WatermarkStrategy.withTimestampAssigner', `expected a function (event, recordTimestamp) => ms, got ${typeof assigner}`)
     }
-    return new WatermarkStrategy<T>(this.generatorFactory, assigner, this.idleTimeout)
+    return new WatermarkStrategy<T>(this.generatorFactory, assigner, this.idleTimeout, this.alignmentParams)
   }
 
   /**
@@ -73,14 +92,54 @@ export class WatermarkStrategy<T> {
     if (typeof idleTimeout !== 'number' || !Number.isFinite(idleTimeout) || idleTimeout <= 0) {
       throw new ConfigError('WatermarkStrategy.withIdleness', `idleTimeout must be a number of ms > 0, got ${String(idleTimeout)}`)
     }
-    return new WatermarkStrategy<T>(this.generatorFactory, this.timestampAssigner, idleTimeout)
+    return new WatermarkStrategy<T>(this.generatorFactory, this.timestampAssigner, idleTimeout, this.alignmentParams)
+  }
+
+  /**
+   * Keeps the sources of alignment `group` in step (Flink's watermark alignment, FLIP-182): a source
+   * subtask whose watermark is more than `maxAllowedDrift` ms of event time ahead of the group's
+   * minimum stops reading until the minimum catches up, so that an operator joining or windowing
+   * several sources (its watermark is the slowest input's) does not buffer a fast source's whole lead.
+   *
+   * - The group's minimum is taken over the watermarks of its source subtasks, across all sources
+   *   whose strategy names the group. Not counted: a subtask that has emitted no watermark yet, one
+   *   that is idle (see {@link withIdleness}) and one whose input has ended.
+   * - A subtask pauses when its watermark is above `minimum + maxAllowedDrift` (its own drift, when
+   *   sources of a group set different ones) and resumes as soon as it no longer is. It is checked
+   *   whenever a watermark of the group changes, and takes effect between two `pollNext` calls: the
+   *   records of one poll are the slack. A paused subtask still takes checkpoints, stops and cancels.
+   * - While paused, the subtask's idleness clock stands still: holding back is not being idle.
+   * - The whole subtask pauses; a subtask reading several splits does not pause them one by one
+   *   (Flink's per-split alignment), so splits of one subtask can drift apart as without alignment.
+   * - Only at the source (`fromSource`): `assignTimestampsAndWatermarks` ignores it, as in Flink.
+   *
+   * `updateInterval` (ms, default 1000) is accepted for code written against Flink, where subtasks
+   * report their watermarks to the coordinator and it announces the group's limit that often. All
+   * subtasks of a Sluice job share one process: a subtask reports every change of its watermark at
+   * once and the limit is recomputed right away, so there is no update delay to configure.
+   */
+  withWatermarkAlignment(group: string, maxAllowedDrift: number, updateInterval = DEFAULT_ALIGNMENT_UPDATE_INTERVAL): WatermarkStrategy<T> {
+    const where = 'WatermarkStrategy.withWatermarkAlignment'
+    if (typeof group !== 'string' || group.length === 0) {
+      throw new ConfigError(`${where}.group`, `expected a non-empty string naming the alignment group, got ${describeValue(group)}`)
+    }
+    if (typeof maxAllowedDrift !== 'number' || !Number.isFinite(maxAllowedDrift) || maxAllowedDrift < 0) {
+      throw new ConfigError(`${where}.maxAllowedDrift`, `expected a number of ms >= 0, got ${describeValue(maxAllowedDrift)}`)
+    }
+    if (typeof updateInterval !== 'number' || !Number.isFinite(updateInterval) || updateInterval <= 0) {
+      throw new ConfigError(`${where}.updateInterval`, `expected a number of ms > 0, got ${describeValue(updateInterval)}`)
+    }
+    return new WatermarkStrategy<T>(this.generatorFactory, this.timestampAssigner, this.idleTimeout, { group, maxAllowedDrift, updateInterval })
   }
 
   /** A new generator for one parallel input, wrapped for idleness when `withIdleness` was set. */
   createWatermarkGenerator(context: WatermarkGeneratorContext): WatermarkGenerator<T> {
     const generator = this.generatorFactory(context)
     if (this.idleTimeout === undefined) return generator
-    return new WatermarksWithIdleness(generator, this.idleTimeout, () => context.currentProcessingTime())
+    // The input's activity clock stands still while the input is held back on purpose (alignment).
+    const activity = context.inputActivityClock
+    const clock = activity === undefined ? () => context.currentProcessingTime() : () => activity.call(context)
+    return new WatermarksWithIdleness(generator, this.idleTimeout, clock)
   }
 
   /** The timestamp assigner: the user's, or one that keeps the record's own timestamp. */

@@ -18,6 +18,7 @@ import { fuseStatelessOperators } from './operators/stateless-operators.js'
 import { RecordWriter } from './record-writer.js'
 import type { OperatorSubtaskState, StreamOperator, VersionedItem } from './stream-operator.js'
 import { StreamTask, type TaskDeployment, type TaskInput } from './stream-task.js'
+import { WatermarkAlignmentRegistry } from './watermark-alignment.js'
 import type { TaskEvents, TaskMessage } from './task-messages.js'
 import type { SourceTransformation } from './transformation.js'
 import { operatorUid } from './transformation.js'
@@ -73,6 +74,8 @@ export class JobExecution {
   private readonly channels: Channel[] = []
   private readonly sources: SourceRuntime[] = []
   private readonly globalCommitters = new Map<string, GlobalCommitterState>()
+  /** Watermark alignment groups of the sources of this attempt (WatermarkStrategy.withWatermarkAlignment). */
+  private readonly watermarkAlignment = new WatermarkAlignmentRegistry()
   readonly coordinator: CheckpointCoordinator
   private endOfDataTasks = new Set<number>()
   private failure: unknown
@@ -243,7 +246,7 @@ export class JobExecution {
         const chain: StreamOperator[] = vertex.operators.map((t, index) => {
           const uid = vertex.uids[index] as string
           if (t.kind === 'source') {
-            return new SourceOperator(uid, t.name, t.source, () => events.sendSplitRequest(uid, subtaskId), t.watermarks)
+            return new SourceOperator(uid, t.name, t.source, () => events.sendSplitRequest(uid, subtaskId), t.watermarks, this.watermarkAlignment)
           }
           return t.createOperator(uid, t.name)
         })

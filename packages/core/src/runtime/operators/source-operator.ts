@@ -7,6 +7,7 @@ import type { OutputBuffer } from '../output-buffer.js'
 import { deserializeItem, serializeItem } from '../versioned-items.js'
 import type { OperatorContext, OperatorSubtaskState } from '../stream-operator.js'
 import { MAX_WATERMARK } from '../stream-element.js'
+import type { WatermarkAlignmentMember, WatermarkAlignmentRegistry } from '../watermark-alignment.js'
 import { SourceWatermarks } from './source-watermarks.js'
 
 /** Event time at a source: the strategy (per split) and the periodic emit interval (ms, 0 = off). */
@@ -23,6 +24,13 @@ export interface SourceWatermarkOptions {
  * It makes the task's watermarks: those the reader emits, and with a watermark strategy those of a
  * generator per split (or per reader), combined by minimum and emitted in order with the records; at
  * the end of input the MAX watermark.
+ *
+ * With watermark alignment (`WatermarkStrategy.withWatermarkAlignment`) it joins its group in the job's
+ * registry, reports every change of its watermark and idleness, and while the group holds it back
+ * `pollNext` returns `NOTHING_AVAILABLE` without asking the reader and `isAvailable` resolves when it is
+ * released (Flink's `WAITING_FOR_ALIGNMENT`). The task loop keeps handling its mailbox meanwhile, so
+ * checkpoints, stop and cancel are not held back; the MAX watermark at the end of input reports the
+ * subtask as finished.
  */
 export class SourceOperator extends AbstractStreamOperator {
   readonly generatesWatermarks = true
@@ -31,6 +39,7 @@ export class SourceOperator extends AbstractStreamOperator {
   private watermarks!: SourceWatermarks<unknown>
   private nextPeriodicEmit = Number.POSITIVE_INFINITY
   private finalWatermarkSent = false
+  private alignment: WatermarkAlignmentMember | undefined
 
   constructor(
     uid: string,
@@ -38,6 +47,8 @@ export class SourceOperator extends AbstractStreamOperator {
     private readonly source: AnySource<unknown>,
     private readonly sendSplitRequest: () => void,
     private readonly watermarkOptions: SourceWatermarkOptions = { strategy: undefined, autoWatermarkInterval: 0 },
+    /** The job execution's alignment groups; joined when the strategy asks for alignment. */
+    private readonly alignmentRegistry?: WatermarkAlignmentRegistry,
   ) {
     super(uid, name)
   }
@@ -46,9 +57,19 @@ export class SourceOperator extends AbstractStreamOperator {
     await super.open(context)
     // Without a strategy the reader writes straight into the task's output buffer: one call per record, no wrapper.
     const { strategy, autoWatermarkInterval } = this.watermarkOptions
-    this.watermarks = new SourceWatermarks(context.output as OutputBuffer, strategy, {
-      currentProcessingTime: () => context.processingTime.now(),
-    })
+    const alignmentParams = strategy?.alignmentParams
+    const now = () => context.processingTime.now()
+    const alignment =
+      alignmentParams === undefined ? undefined : this.alignmentRegistry?.join(alignmentParams.group, alignmentParams.maxAllowedDrift, now)
+    this.alignment = alignment
+    this.watermarks = new SourceWatermarks(
+      context.output as OutputBuffer,
+      strategy,
+      alignment === undefined
+        ? { currentProcessingTime: now }
+        : { currentProcessingTime: now, inputActivityClock: () => alignment.inputActivityTime() },
+      alignment === undefined ? undefined : (watermark, idle) => alignment.update(watermark, idle),
+    )
     this.readerOutput = this.watermarks.readerOutput
     if (strategy !== undefined && autoWatermarkInterval > 0) {
       this.nextPeriodicEmit = context.processingTime.now() + autoWatermarkInterval
@@ -72,10 +93,13 @@ export class SourceOperator extends AbstractStreamOperator {
   }
 
   pollNext(): InputStatus {
+    if (this.alignment?.paused) return 'NOTHING_AVAILABLE'
     return this.reader.pollNext(this.readerOutput)
   }
 
   isAvailable(): Promise<void> {
+    const alignment = this.alignment
+    if (alignment?.paused) return alignment.released()
     return this.reader.isAvailable()
   }
 
@@ -125,6 +149,9 @@ export class SourceOperator extends AbstractStreamOperator {
   }
 
   override close(): Promise<void> | void {
+    // A closed subtask holds nobody back (in Flink its coordinator stops counting it).
+    this.alignment?.leave()
+    this.alignment = undefined
     return this.reader?.close()
   }
 }

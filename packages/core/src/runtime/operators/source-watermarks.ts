@@ -5,6 +5,12 @@ import type { OutputBuffer } from '../output-buffer.js'
 import { MAX_WATERMARK, MIN_WATERMARK } from '../stream-element.js'
 
 /**
+ * Told of every change of an operator's effective watermark or idleness, after it went into the output
+ * (Flink's `TimestampsAndWatermarks.WatermarkUpdateListener`): how a source reports to watermark alignment.
+ */
+export type WatermarkUpdateListener = (watermark: number, idle: boolean) => void
+
+/**
  * Writes watermarks and statuses into an operator's output buffer, in order with its records (Flink's
  * `WatermarkToDataOutput`): only rising watermarks pass, and a watermark after `IDLE` is preceded by
  * `ACTIVE`.
@@ -14,25 +20,34 @@ export class WatermarkToOutputBuffer implements WatermarkOutput {
   maxWatermark = MIN_WATERMARK
   private idle = false
 
-  constructor(private readonly buffer: OutputBuffer) {}
+  constructor(
+    private readonly buffer: OutputBuffer,
+    private readonly listener?: WatermarkUpdateListener,
+  ) {}
 
   emitWatermark(timestamp: number): void {
     if (!(timestamp > this.maxWatermark)) return
     this.maxWatermark = timestamp
-    this.markActive()
+    if (this.idle) {
+      this.idle = false
+      this.buffer.collectWatermarkStatus('ACTIVE')
+    }
     this.buffer.collectWatermark(timestamp)
+    this.listener?.(timestamp, false)
   }
 
   markIdle(): void {
     if (this.idle) return
     this.idle = true
     this.buffer.collectWatermarkStatus('IDLE')
+    this.listener?.(this.maxWatermark, true)
   }
 
   markActive(): void {
     if (!this.idle) return
     this.idle = false
     this.buffer.collectWatermarkStatus('ACTIVE')
+    this.listener?.(this.maxWatermark, false)
   }
 }
 
@@ -153,7 +168,8 @@ const MAIN_OUTPUT_ID = '\u0000main'
  * watermark or `markIdle` on it), so a reader that only uses split outputs is not held back by it.
  *
  * Without a strategy the reader writes straight into the output buffer (no call per record is added)
- * and only the watermarks the reader emits itself are forwarded.
+ * and only the watermarks the reader emits itself are forwarded. `listener` hears every change of the
+ * subtask's combined watermark and idleness (watermark alignment).
  */
 export class SourceWatermarks<T> {
   readonly readerOutput: SplitAwareReaderOutput<T>
@@ -170,8 +186,9 @@ export class SourceWatermarks<T> {
     private readonly buffer: OutputBuffer,
     private readonly strategy: WatermarkStrategy<T> | undefined,
     private readonly generatorContext: WatermarkGeneratorContext,
+    listener?: WatermarkUpdateListener,
   ) {
-    this.toBuffer = new WatermarkToOutputBuffer(buffer)
+    this.toBuffer = new WatermarkToOutputBuffer(buffer, listener)
     this.multiplexer = new WatermarkOutputMultiplexer(this.toBuffer)
     this.lazyMainOutput = {
       // A generator that saw nothing emits "no watermark" (-Infinity): that is no use of the output.

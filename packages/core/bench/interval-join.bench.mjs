@@ -8,14 +8,18 @@
 //    count and checksum) must be equal. The two streams come from one generated source, split by a
 //    process function (main output = left, side output = right), so both advance in step as in the
 //    reference; `..._two_sources` runs them as two independent sources, where one source may run far
-//    ahead of the other (the join's watermark is the slower one's), and reports the join's lag too.
+//    ahead of the other (the join's watermark is the slower one's, so the join buffers the lead), and
+//    `..._two_sources_aligned` the same with watermark alignment (both sources in one alignment group,
+//    maxAllowedDrift SLUICE_BENCH_ALIGNMENT_DRIFT ms, default 2048: two polls of a source). For both
+//    two-source runs `max_source_lead_records...` is the largest lead of one source over the other seen
+//    at any poll (median over the runs).
 // 2. State size of an endless interval join: the sources pause at 1 M, 5 M and 10 M records (both
 //    sides together), a savepoint is taken, and the buffered elements and cleanup timers are counted in
 //    the join operator's keyed state as the savepoint holds it. Must stay flat.
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { decodeValue, OutputTag, StreamExecutionEnvironment } from '@sluice/core'
+import { decodeValue, OutputTag, StreamExecutionEnvironment, WatermarkStrategy } from '@sluice/core'
 
 const RECORDS = Number(process.env.SLUICE_BENCH_RECORDS ?? 2_000_000) // per side, throughput part
 const REPETITIONS = Number(process.env.SLUICE_BENCH_REPETITIONS ?? 3)
@@ -24,6 +28,7 @@ const KEYS = 1000
 const LOWER = -500
 const UPPER = 500
 const BATCH = 1024
+const ALIGNMENT_DRIFT = Number(process.env.SLUICE_BENCH_ALIGNMENT_DRIFT ?? 2 * BATCH)
 
 const leftKey = (i) => i % KEYS
 const rightKey = (i) => (i * 7 + 3) % KEYS
@@ -40,9 +45,10 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 /**
  * Side `side` of the join: record i is `{ k, id: i }` with timestamp i (ms), emitted in batches, each
  * followed by the watermark `timestamp of its last record` (timestamps only rise). One split, so the
- * source runs with parallelism 1. `gate` (optional) pauses the source at given record counts.
+ * source runs with parallelism 1. `gate` (optional) pauses the source at given record counts;
+ * `progress` (optional) is told the position of each side after every poll.
  */
-function generatedSource(side, count, gate) {
+function generatedSource(side, count, gate, progress) {
   const keyOf = side === 'left' ? leftKey : rightKey
   const both = side === 'both'
   const serializer = {
@@ -81,6 +87,7 @@ function generatedSource(side, count, gate) {
           output.emitWatermark(stop - 1)
           split.position = stop
           gate?.reached(side, stop)
+          progress?.reached(side, stop)
           return 'MORE_AVAILABLE'
         },
         isAvailable: () => (gate && split && split.position >= gate.limit(side) ? gate.opened(side) : Promise.resolve()),
@@ -185,8 +192,12 @@ function handWritten() {
 
 const rightTag = new OutputTag('right')
 
-/** One source of both sides (`rightSource` undefined), split by a process function; or two sources. */
-function buildJoin(env, leftSource, rightSource, onPair) {
+/**
+ * One source of both sides (`rightSource` undefined), split by a process function; or two sources,
+ * with `watermarkStrategy` if given (the readers emit their own watermarks, so no generator is needed:
+ * `noWatermarks().withWatermarkAlignment(...)` only adds alignment).
+ */
+function buildJoin(env, leftSource, rightSource, onPair, watermarkStrategy) {
   let leftStream
   let rightStream
   if (rightSource === undefined) {
@@ -198,8 +209,9 @@ function buildJoin(env, leftSource, rightSource, onPair) {
     leftStream = split
     rightStream = split.getSideOutput(rightTag)
   } else {
-    leftStream = env.fromSource(leftSource, 'left').uid('left')
-    rightStream = env.fromSource(rightSource, 'right').uid('right')
+    const options = watermarkStrategy ? { watermarkStrategy } : {}
+    leftStream = env.fromSource(leftSource, 'left', options).uid('left')
+    rightStream = env.fromSource(rightSource, 'right', options).uid('right')
   }
   const left = leftStream.keyBy((r) => r.k)
   const right = rightStream.keyBy((r) => r.k)
@@ -211,21 +223,47 @@ function buildJoin(env, leftSource, rightSource, onPair) {
     .sinkTo({ createWriter: () => ({ write: onPair, flush() {}, close() {} }) })
 }
 
-async function sluice(twoSources = false) {
+/** The largest lead (in records) of one side over the other after any poll. */
+function leadTracker() {
+  const positions = { left: 0, right: 0 }
+  const tracker = {
+    maxLead: 0,
+    reached(side, position) {
+      positions[side] = position
+      const lead = Math.abs(positions.left - positions.right)
+      if (lead > tracker.maxLead) tracker.maxLead = lead
+    },
+  }
+  return tracker
+}
+
+/** `mode`: 'one' source of both sides, 'two' independent sources, 'aligned' two sources with watermark alignment. */
+async function sluice(mode = 'one') {
   const directory = await mkdtemp(path.join(tmpdir(), 'sluice-bench-ij-'))
   let pairs = 0
   let checksum = 0
   const env = StreamExecutionEnvironment.create({ parallelism: 1, checkpointing: { interval: 1000, directory } })
-  const sources = twoSources ? [generatedSource('left', RECORDS), generatedSource('right', RECORDS)] : [generatedSource('both', RECORDS), undefined]
-  buildJoin(env, sources[0], sources[1], (records) => {
-    pairs += records.length
-    for (const value of records) checksum += value
-  })
+  const progress = leadTracker()
+  const sources =
+    mode === 'one'
+      ? [generatedSource('both', RECORDS), undefined]
+      : [generatedSource('left', RECORDS, undefined, progress), generatedSource('right', RECORDS, undefined, progress)]
+  const strategy = mode === 'aligned' ? WatermarkStrategy.noWatermarks().withWatermarkAlignment('join', ALIGNMENT_DRIFT) : undefined
+  buildJoin(
+    env,
+    sources[0],
+    sources[1],
+    (records) => {
+      pairs += records.length
+      for (const value of records) checksum += value
+    },
+    strategy,
+  )
   const start = performance.now()
   const result = await env.execute('bench-interval-join').result
   const seconds = (performance.now() - start) / 1000
   await rm(directory, { recursive: true, force: true })
-  return { recordsPerSecond: (2 * RECORDS) / seconds, pairs, checksum, checkpoints: result.metrics.checkpointsCompleted }
+  return { recordsPerSecond: (2 * RECORDS) / seconds, pairs, checksum, checkpoints: result.metrics.checkpointsCompleted, maxLead: progress.maxLead }
 }
 
 // ------------------------------------------------------------------ state size of an endless join
@@ -305,18 +343,22 @@ async function stateSize() {
 
 handWritten()
 await sluice()
-const runs = { reference: [], sluice: [], twoSources: [] }
+const runs = { reference: [], sluice: [], twoSources: [], aligned: [], twoSourcesLead: [], alignedLead: [] }
 let check
 for (let i = 0; i < REPETITIONS; i++) {
   const reference = handWritten()
   runs.reference.push(reference.recordsPerSecond)
   const measured = await sluice()
   runs.sluice.push(measured.recordsPerSecond)
-  const twoSources = await sluice(true)
+  const twoSources = await sluice('two')
   runs.twoSources.push(twoSources.recordsPerSecond)
-  check = { reference, measured, twoSources }
+  runs.twoSourcesLead.push(twoSources.maxLead)
+  const aligned = await sluice('aligned')
+  runs.aligned.push(aligned.recordsPerSecond)
+  runs.alignedLead.push(aligned.maxLead)
+  check = { reference, measured, twoSources, aligned }
 }
-for (const run of [check.measured, check.twoSources]) {
+for (const run of [check.measured, check.twoSources, check.aligned]) {
   if (run.pairs !== check.reference.pairs || run.checksum !== check.reference.checksum) {
     throw new Error(`Sluice joined ${run.pairs} pairs (checksum ${run.checksum}), the reference ${check.reference.pairs} (${check.reference.checksum})`)
   }
@@ -324,8 +366,12 @@ for (const run of [check.measured, check.twoSources]) {
 const reference = median(runs.reference)
 const measured = median(runs.sluice)
 const twoSources = median(runs.twoSources)
+const aligned = median(runs.aligned)
 print('interval-join', 'records_per_second_checkpoint_1s_vs_hand_written', measured, 'records/s', reference, measured / reference)
 print('interval-join', 'records_per_second_checkpoint_1s_vs_hand_written_two_sources', twoSources, 'records/s', reference, twoSources / reference)
+print('interval-join', 'records_per_second_checkpoint_1s_vs_hand_written_two_sources_aligned', aligned, 'records/s', reference, aligned / reference)
+print('interval-join', 'max_source_lead_records_two_sources', median(runs.twoSourcesLead), 'records', null, null)
+print('interval-join', 'max_source_lead_records_two_sources_aligned', median(runs.alignedLead), 'records', null, null)
 print('interval-join', 'joined_pairs', check.measured.pairs, 'pairs', check.reference.pairs, 1)
 for (const size of await stateSize()) {
   print('interval-join', `buffered_elements_after_${size.threshold}_records`, size.elements, 'elements', null, null)

@@ -37,9 +37,11 @@ import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.runtime.jobmaster.JobResult;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
@@ -130,6 +132,10 @@ public final class FlinkReference {
 
         Configuration config = new Configuration();
         config.set(RestOptions.BIND_PORT, "0");
+        // Flink's scratch files under the working directory (the Node side runs this in a temp dir it removes).
+        String scratch = Path.of(System.getProperty("user.dir"), "flink-tmp").toAbsolutePath().toString();
+        config.set(CoreOptions.TMP_DIRS, scratch);
+        config.set(WebOptions.UPLOAD_DIR, scratch);
         config.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("32m"));
         config.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.parse("256m"));
         config.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.parse("256m"));

@@ -8,6 +8,12 @@ import type { ReaderOutput } from './source-reader.js'
 export interface SourceOutput<T> {
   /** Emits a record of this split, with its event timestamp in epoch ms if it has one. */
   collect(record: T, timestamp?: number): void
+  /**
+   * Emits several records of this split at once, as {@link ReaderOutput.collectBatch} does: the same as
+   * `collect` for each record in order, and the output takes ownership of both arrays. Optional (the
+   * runtime's split outputs have it).
+   */
+  collectBatch?(records: T[], timestamps?: (number | undefined)[]): void
   /** No record of this split with a timestamp ≤ `timestamp` will follow. */
   emitWatermark(timestamp: number): void
   /** This split will not produce records for a while: it holds no watermark back. */

@@ -169,6 +169,21 @@ export class BoundedOutOfOrdernessWatermarks<T> implements WatermarkGenerator<T>
   }
 }
 
+/**
+ * @internal Whether `generator.onEvent` only remembers the highest timestamp it saw (and, with idleness,
+ * that it saw an event): then one call with a batch's highest timestamp (and its last event) has the
+ * same effect as one call per record, so sources may feed it once per batch. True of the built-in
+ * periodic generators; false of any other (a user's, or a subclass overriding `onEvent`), which must
+ * see every record in order (a punctuated generator emits between records).
+ */
+export function onlyTracksMaxTimestamp(generator: WatermarkGenerator<unknown>): boolean {
+  const onEvent = generator.onEvent
+  if (onEvent === BoundedOutOfOrdernessWatermarks.prototype.onEvent || onEvent === NoWatermarksGenerator.prototype.onEvent) return true
+  // Its counter only has to change when events arrive, which one call per batch does.
+  if (onEvent === WatermarksWithIdleness.prototype.onEvent) return onlyTracksMaxTimestamp((generator as WatermarksWithIdleness<unknown>).wrapped)
+  return false
+}
+
 /** Flink's `NoWatermarksGenerator`. */
 export class NoWatermarksGenerator<T> implements WatermarkGenerator<T> {
   onEvent(): void {}
@@ -191,6 +206,11 @@ export class WatermarksWithIdleness<T> implements WatermarkGenerator<T> {
   ) {}
 
   private idleNow = false
+
+  /** @internal The generator this one wraps. */
+  get wrapped(): WatermarkGenerator<T> {
+    return this.generator
+  }
 
   onEvent(event: T, eventTimestamp: number, output: WatermarkOutput): void {
     this.generator.onEvent(event, eventTimestamp, output)

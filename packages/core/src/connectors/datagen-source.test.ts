@@ -12,7 +12,52 @@ function collectingOutput<T>(): ReaderOutput<T> & { values: T[] } {
   return { values, collect: (value) => void values.push(value), emitWatermark: () => {} }
 }
 
+/** An output that takes batches, and remembers each one (its records and timestamps) as it came. */
+function batchingOutput<T>(): ReaderOutput<T> & { batches: { records: T[]; timestamps: (number | undefined)[] | undefined }[] } {
+  const batches: { records: T[]; timestamps: (number | undefined)[] | undefined }[] = []
+  return {
+    batches,
+    collect: () => {
+      throw new Error('collect called on an output that takes batches')
+    },
+    collectBatch: (records, timestamps) => void batches.push({ records, timestamps }),
+    emitWatermark: () => {},
+  }
+}
+
 describe('datagenSource', () => {
+  it('hands an output that takes batches one batch per poll: the records and timestamps of collect, fresh arrays each time', () => {
+    const read = (output: ReaderOutput<number>, stride: number) => {
+      const source = datagenSource({ generator: identity, count: 23, batchSize: 5, timestamp: (value) => value * 10 })
+      const reader = source.createReader({ subtaskId: 0, parallelism: 1, sendSplitRequest: () => {} })
+      // Two bounded splits of different lengths and an unbounded one with a stride: batches end at split ends.
+      reader.addSplits([
+        { splitId: 'a', next: 0, end: 7, stride: 1 },
+        { splitId: 'b', next: 7, end: 9, stride: 1 },
+        { splitId: 'c', next: 100, end: null, stride },
+      ])
+      const statuses: string[] = []
+      for (let poll = 0; poll < 6; poll++) statuses.push(reader.pollNext(output))
+      return statuses
+    }
+    const perRecord: { value: number; timestamp: number | undefined }[] = []
+    const collectStatuses = read({ collect: (value, timestamp) => void perRecord.push({ value, timestamp }), emitWatermark: () => {} }, 3)
+    const batching = batchingOutput<number>()
+    const batchStatuses = read(batching, 3)
+    expect(batchStatuses).toEqual(collectStatuses)
+    expect(batching.batches.map(({ records }) => records)).toEqual([
+      [0, 1, 2, 3, 4],
+      [7, 8],
+      [100, 103, 106, 109, 112],
+      [5, 6],
+      [115, 118, 121, 124, 127],
+      [130, 133, 136, 139, 142],
+    ])
+    const flattened = batching.batches.flatMap(({ records, timestamps }) => records.map((value, index) => ({ value, timestamp: timestamps?.[index] })))
+    expect(flattened).toEqual(perRecord)
+    expect(new Set(batching.batches.map(({ records }) => records)).size).toBe(batching.batches.length)
+  })
+
   describe('bounded (count given)', () => {
     it('generates every index in [0, count) exactly once, in contiguous ranges per subtask', async () => {
       const source = datagenSource({ generator: (index) => `record-${index}`, count: 10 })

@@ -166,8 +166,26 @@ class DatagenReader<T> implements SourceReader<T, DatagenSplit> {
     const target = splitAware ? output.createOutputForSplit(split.splitId) : output
     let index = split.next
     let emitted = 0
+    // The batch goes over whole when the output takes batches: no call per record into the output, and
+    // arrays allocated at their final size (growing them by `push` costs more than generating a record).
+    const count = Math.min(budget, Math.ceil((end - index) / stride))
     if (timestamp === undefined) {
-      for (; emitted < budget && index < end; emitted++, index += stride) output.collect(generator(index))
+      if (output.collectBatch !== undefined) {
+        const values: T[] = new Array(count)
+        for (; emitted < count; emitted++, index += stride) values[emitted] = generator(index)
+        output.collectBatch(values)
+      } else {
+        for (; emitted < budget && index < end; emitted++, index += stride) output.collect(generator(index))
+      }
+    } else if (target.collectBatch !== undefined) {
+      const values: T[] = new Array(count)
+      const timestamps: number[] = new Array(count)
+      for (; emitted < count; emitted++, index += stride) {
+        const value = generator(index)
+        values[emitted] = value
+        timestamps[emitted] = timestamp(value, index)
+      }
+      target.collectBatch(values, timestamps)
     } else {
       for (; emitted < budget && index < end; emitted++, index += stride) {
         const value = generator(index)

@@ -1,3 +1,4 @@
+import { IllegalStateError } from '../errors.js'
 import {
   type RecordBatch,
   type StreamElement,
@@ -32,6 +33,15 @@ export class OutputBuffer {
     }
     this.values.push(value)
     if (this.timestamps !== null) this.timestamps.push(timestamp)
+  }
+
+  /**
+   * `collect` for each record in order, taking ownership of the arrays (a reader's `collectBatch` when
+   * the buffer itself is the reader output).
+   */
+  collectBatch(values: unknown[], timestamps?: (number | undefined)[]): void {
+    if (timestamps !== undefined && timestamps.length !== values.length) throw batchLengthMismatch(values.length, timestamps.length)
+    this.emitBatch(values, timestamps ?? null)
   }
 
   /** Emits a whole batch; takes ownership of the arrays when the buffer is empty. */
@@ -102,4 +112,9 @@ export class OutputBuffer {
     this.timestamps = null
     return taken
   }
+}
+
+/** A reader handed `collectBatch` timestamps that do not match its records one to one. */
+export function batchLengthMismatch(records: number, timestamps: number): IllegalStateError {
+  return new IllegalStateError(`collectBatch: expected one timestamp per record, got ${timestamps} timestamps for ${records} records`)
 }

@@ -1,7 +1,7 @@
 import type { SourceOutput, SplitAwareReaderOutput } from '../../api/source-output.js'
 import type { TimestampAssigner, WatermarkGenerator, WatermarkGeneratorContext, WatermarkOutput } from '../../api/watermark-generator.js'
-import type { WatermarkStrategy } from '../../api/watermark-strategy.js'
-import type { OutputBuffer } from '../output-buffer.js'
+import { onlyTracksMaxTimestamp, type WatermarkStrategy } from '../../api/watermark-strategy.js'
+import { batchLengthMismatch, type OutputBuffer } from '../output-buffer.js'
 import { MAX_WATERMARK, MIN_WATERMARK } from '../stream-element.js'
 
 /**
@@ -124,14 +124,72 @@ export class WatermarkOutputMultiplexer {
   }
 }
 
+/**
+ * `collect(records[i], timestamps?.[i])` of a source output for every record, in order: each record's
+ * event timestamp from the assigner (or its own, `-Infinity` without one), into the buffer, then the
+ * generator's `onEvent`. A generator that only tracks the highest timestamp (the built-in periodic
+ * ones) is told once per batch and the buffer takes the batch whole; any other generator sees every
+ * record right after it was collected, as with `collect`, so a watermark it emits stays in place.
+ */
+function collectBatchInto<T>(
+  buffer: OutputBuffer,
+  assigner: TimestampAssigner<T> | undefined,
+  generator: WatermarkGenerator<T>,
+  batchGenerator: boolean,
+  output: WatermarkOutput,
+  records: T[],
+  timestamps: (number | undefined)[] | undefined,
+): void {
+  const count = records.length
+  if (timestamps !== undefined && timestamps.length !== count) throw batchLengthMismatch(count, timestamps.length)
+  if (count === 0) return
+  if (!batchGenerator) {
+    for (let index = 0; index < count; index++) {
+      const record = records[index] as T
+      const timestamp = timestamps?.[index]
+      const eventTimestamp = assigner === undefined ? (timestamp ?? MIN_WATERMARK) : assigner(record, timestamp)
+      buffer.collect(record, eventTimestamp)
+      generator.onEvent(record, eventTimestamp, output)
+    }
+    return
+  }
+  let eventTimestamps: (number | undefined)[]
+  let maxTimestamp = MIN_WATERMARK
+  if (assigner !== undefined) {
+    eventTimestamps = new Array(count)
+    for (let index = 0; index < count; index++) {
+      const eventTimestamp = assigner(records[index] as T, timestamps?.[index])
+      eventTimestamps[index] = eventTimestamp
+      if (eventTimestamp > maxTimestamp) maxTimestamp = eventTimestamp
+    }
+  } else if (timestamps !== undefined) {
+    // The records' own timestamps; one without a timestamp gets "no timestamp" (-Infinity), as in `collect`.
+    eventTimestamps = timestamps
+    for (let index = 0; index < count; index++) {
+      const timestamp = timestamps[index]
+      if (timestamp === undefined) timestamps[index] = MIN_WATERMARK
+      else if (timestamp > maxTimestamp) maxTimestamp = timestamp
+    }
+  } else {
+    eventTimestamps = new Array(count).fill(MIN_WATERMARK)
+  }
+  buffer.emitBatch(records, eventTimestamps)
+  generator.onEvent(records[count - 1] as T, maxTimestamp, output)
+}
+
 /** One split's output: its records go through its own assigner and generator. */
 class SplitOutput<T> implements SourceOutput<T> {
+  /** The generator can be told once per batch (see {@link collectBatchInto}). */
+  private readonly batchGenerator: boolean
+
   constructor(
     private readonly buffer: OutputBuffer,
     private readonly assigner: TimestampAssigner<T> | undefined,
     readonly generator: WatermarkGenerator<T> | undefined,
     readonly partial: WatermarkOutput,
-  ) {}
+  ) {
+    this.batchGenerator = generator !== undefined && onlyTracksMaxTimestamp(generator as WatermarkGenerator<unknown>)
+  }
 
   collect(record: T, timestamp?: number): void {
     const generator = this.generator
@@ -144,6 +202,12 @@ class SplitOutput<T> implements SourceOutput<T> {
     const eventTimestamp = assigner === undefined ? (timestamp ?? MIN_WATERMARK) : assigner(record, timestamp)
     this.buffer.collect(record, eventTimestamp)
     generator.onEvent(record, eventTimestamp, this.partial)
+  }
+
+  collectBatch(records: T[], timestamps?: (number | undefined)[]): void {
+    const generator = this.generator
+    if (generator === undefined) this.buffer.collectBatch(records, timestamps)
+    else collectBatchInto(this.buffer, this.assigner, generator, this.batchGenerator, this.partial, records, timestamps)
   }
 
   emitWatermark(timestamp: number): void {
@@ -218,6 +282,7 @@ export class SourceWatermarks<T> {
       this.assigner = assigner
       this.mainGenerator = generator
       const lazyMain = this.lazyMainOutput
+      const batchGenerator = onlyTracksMaxTimestamp(generator as WatermarkGenerator<unknown>)
       this.readerOutput = {
         ...splitMethods,
         collect: (record: T, timestamp?: number) => {
@@ -225,6 +290,10 @@ export class SourceWatermarks<T> {
           buffer.collect(record, eventTimestamp)
           if (this.mainPartial === undefined) this.mainOutput()
           generator.onEvent(record, eventTimestamp, lazyMain)
+        },
+        collectBatch: (records: T[], timestamps?: (number | undefined)[]) => {
+          if (records.length > 0 && this.mainPartial === undefined) this.mainOutput()
+          collectBatchInto(buffer, assigner, generator, batchGenerator, lazyMain, records, timestamps)
         },
       }
     }

@@ -9,64 +9,72 @@ export interface Timer {
 
 class TimerNode implements Timer {
   readonly key: Key
-  readonly normalizedKey: NormalizedKey
   readonly timestamp: number
-  /** Registration order; breaks ties between equal timestamps. */
-  readonly sequence: number
-  /** Position in the heap array, kept up to date so a timer can be deleted in O(log n). */
-  index: number
-  constructor(key: Key, normalizedKey: NormalizedKey, timestamp: number, sequence: number, index: number) {
+  constructor(key: Key, timestamp: number) {
     this.key = key
-    this.normalizedKey = normalizedKey
     this.timestamp = timestamp
-    this.sequence = sequence
+  }
+}
+
+/** The timers of one timestamp, by key in registration order (a `Map` iterates in insertion order). */
+class TimestampBucket {
+  readonly timestamp: number
+  /** Position in the heap array, kept up to date so an emptied bucket can be removed in O(log n). */
+  index: number
+  readonly timers = new Map<NormalizedKey, TimerNode>()
+  constructor(timestamp: number, index: number) {
+    this.timestamp = timestamp
     this.index = index
   }
 }
 
-function isBefore(a: TimerNode, b: TimerNode): boolean {
-  return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.sequence < b.sequence)
-}
-
 /**
- * The timers of one time domain of a keyed operator subtask: a binary min-heap ordered by timestamp,
- * then registration order, with an index by (key, timestamp) that makes registration idempotent and
- * deletion O(log n) (Flink's `HeapPriorityQueueSet`).
+ * The timers of one time domain of a keyed operator subtask, in firing order: by timestamp, then by
+ * registration order (Flink's `HeapPriorityQueueSet` order). Registering a (key, timestamp) that is
+ * already registered is a no-op that keeps its place; a deleted timer registered again goes last among
+ * its timestamp's.
+ *
+ * Timers are grouped by timestamp: a binary min-heap of the distinct timestamps, each with the timers
+ * of that timestamp by key. Many keys usually share a timestamp (the end of a window, a cleanup time),
+ * so the heap stays small, firing a timestamp hands over its timers at once, and the bucket's map is
+ * also the (key, timestamp) index that makes registration idempotent and deletion cheap.
  *
  * Owned by one keyed state backend and used by its task only, never concurrently.
  */
 export class TimerQueue {
-  private readonly heap: TimerNode[] = []
-  private readonly byKey = new Map<NormalizedKey, Map<number, TimerNode>>()
-  private nextSequence = 0
+  private readonly heap: TimestampBucket[] = []
+  private readonly buckets = new Map<number, TimestampBucket>()
+  private count = 0
 
   get size(): number {
-    return this.heap.length
+    return this.count
   }
 
   /** Registers a timer; returns false when the key already has one at that timestamp. */
   add(key: Key, normalizedKey: NormalizedKey, timestamp: number): boolean {
-    let timestamps = this.byKey.get(normalizedKey)
-    if (timestamps === undefined) {
-      timestamps = new Map()
-      this.byKey.set(normalizedKey, timestamps)
-    } else if (timestamps.has(timestamp)) {
+    let bucket = this.buckets.get(timestamp)
+    if (bucket === undefined) {
+      bucket = new TimestampBucket(timestamp, this.heap.length)
+      this.buckets.set(timestamp, bucket)
+      this.heap.push(bucket)
+      this.siftUp(bucket.index)
+    } else if (bucket.timers.has(normalizedKey)) {
       return false
     }
-    const node = new TimerNode(key, normalizedKey, timestamp, this.nextSequence++, this.heap.length)
-    timestamps.set(timestamp, node)
-    this.heap.push(node)
-    this.siftUp(node.index)
+    bucket.timers.set(normalizedKey, new TimerNode(key, timestamp))
+    this.count++
     return true
   }
 
   /** Deletes the timer of a key at a timestamp; returns false when there is none. */
   delete(normalizedKey: NormalizedKey, timestamp: number): boolean {
-    const timestamps = this.byKey.get(normalizedKey)
-    const node = timestamps?.get(timestamp)
-    if (timestamps === undefined || node === undefined) return false
-    this.forget(timestamps, node)
-    this.removeAt(node.index)
+    const bucket = this.buckets.get(timestamp)
+    if (bucket === undefined || !bucket.timers.delete(normalizedKey)) return false
+    this.count--
+    if (bucket.timers.size === 0) {
+      this.buckets.delete(timestamp)
+      this.removeAt(bucket.index)
+    }
     return true
   }
 
@@ -80,69 +88,68 @@ export class TimerQueue {
     const due: Timer[] = []
     const heap = this.heap
     while (heap.length > 0) {
-      const head = heap[0] as TimerNode
+      const head = heap[0] as TimestampBucket
       if (head.timestamp > upToInclusive) break
-      this.forget(this.byKey.get(head.normalizedKey) as Map<number, TimerNode>, head)
+      this.buckets.delete(head.timestamp)
       this.removeAt(0)
-      due.push(head)
+      this.count -= head.timers.size
+      for (const node of head.timers.values()) due.push(node)
     }
     return due
   }
 
   /** All timers in firing order, for a checkpoint; the queue is unchanged. */
   toSortedArray(): Timer[] {
-    return this.heap.slice().sort((a, b) => (isBefore(a, b) ? -1 : isBefore(b, a) ? 1 : 0))
-  }
-
-  private forget(timestamps: Map<number, TimerNode>, node: TimerNode): void {
-    timestamps.delete(node.timestamp)
-    if (timestamps.size === 0) this.byKey.delete(node.normalizedKey)
+    const sorted: Timer[] = []
+    const buckets = this.heap.slice().sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0))
+    for (const bucket of buckets) for (const node of bucket.timers.values()) sorted.push(node)
+    return sorted
   }
 
   private removeAt(index: number): void {
     const heap = this.heap
-    const last = heap.pop() as TimerNode
+    const last = heap.pop() as TimestampBucket
     if (index === heap.length) return
     heap[index] = last
     last.index = index
-    if (index > 0 && isBefore(last, heap[(index - 1) >> 1] as TimerNode)) this.siftUp(index)
+    if (index > 0 && last.timestamp < (heap[(index - 1) >> 1] as TimestampBucket).timestamp) this.siftUp(index)
     else this.siftDown(index)
   }
 
   private siftUp(start: number): void {
     const heap = this.heap
-    const node = heap[start] as TimerNode
+    const bucket = heap[start] as TimestampBucket
     let index = start
     while (index > 0) {
       const parentIndex = (index - 1) >> 1
-      const parent = heap[parentIndex] as TimerNode
-      if (!isBefore(node, parent)) break
+      const parent = heap[parentIndex] as TimestampBucket
+      if (!(bucket.timestamp < parent.timestamp)) break
       heap[index] = parent
       parent.index = index
       index = parentIndex
     }
-    heap[index] = node
-    node.index = index
+    heap[index] = bucket
+    bucket.index = index
   }
 
   private siftDown(start: number): void {
     const heap = this.heap
     const length = heap.length
-    const node = heap[start] as TimerNode
+    const bucket = heap[start] as TimestampBucket
     let index = start
     for (;;) {
       const leftIndex = 2 * index + 1
       if (leftIndex >= length) break
       const rightIndex = leftIndex + 1
       let childIndex = leftIndex
-      if (rightIndex < length && isBefore(heap[rightIndex] as TimerNode, heap[leftIndex] as TimerNode)) childIndex = rightIndex
-      const child = heap[childIndex] as TimerNode
-      if (!isBefore(child, node)) break
+      if (rightIndex < length && (heap[rightIndex] as TimestampBucket).timestamp < (heap[leftIndex] as TimestampBucket).timestamp) childIndex = rightIndex
+      const child = heap[childIndex] as TimestampBucket
+      if (!(child.timestamp < bucket.timestamp)) break
       heap[index] = child
       child.index = index
       index = childIndex
     }
-    heap[index] = node
-    node.index = index
+    heap[index] = bucket
+    bucket.index = index
   }
 }

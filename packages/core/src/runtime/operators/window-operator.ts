@@ -202,8 +202,10 @@ export class WindowOperator extends AbstractStreamOperator {
       rememberLastSlot(keyState, slot)
     }
     if (!slot.t) {
-      if (maxTimestamp > watermark) this.registerWindowTimer('EVENT_TIME', start, end, maxTimestamp)
-      this.registerWindowTimer('EVENT_TIME', start, end, cleanupTime)
+      const fireTimer = maxTimestamp > watermark
+      if (fireTimer) this.registerWindowTimer('EVENT_TIME', start, end, maxTimestamp)
+      // Without allowed lateness the cleanup timer is the timer just registered (a second registration is a no-op).
+      if (!fireTimer || cleanupTime !== maxTimestamp) this.registerWindowTimer('EVENT_TIME', start, end, cleanupTime)
       slot.t = true
     }
     if (maxTimestamp <= watermark) this.emitWindowContents(new TimeWindow(start, end), slot.v, start, end)

@@ -50,7 +50,15 @@ export abstract class AbstractHeapState<Stored, Element> {
   readonly name: string
   readonly kind: StateKind
   /** Every key's entry; expired entries stay until read (`NeverReturnExpired`) or checkpointed. */
-  readonly table = new Map<NormalizedKey, StateEntry<Stored>>()
+  private readonly keyEntries = new Map<NormalizedKey, StateEntry<Stored>>()
+  /**
+   * The entry the last lookup found or stored, and its key: a read-modify-write of one key (`value()`
+   * then `update()`, or records of one key in a row) looks the key up once. It is always the table's
+   * entry for `cachedKey`: the table changes only through {@link putEntry} and {@link removeEntry},
+   * which keep it right, and entries are otherwise only mutated in place.
+   */
+  private cachedKey: NormalizedKey | undefined = undefined
+  private cachedEntry: StateEntry<Stored> | undefined = undefined
   readonly serializer: SimpleVersionedSerializer<Element> | undefined
   readonly ttl: TtlPolicy | undefined
   /** The operator subtask that owns the state, e.g. `operator 'sum' (2/4)`. */
@@ -69,9 +77,40 @@ export abstract class AbstractHeapState<Stored, Element> {
     this.context = context
   }
 
+  /** Every key's entry, read-only (see {@link putEntry} and {@link removeEntry} for changes). */
+  get table(): ReadonlyMap<NormalizedKey, StateEntry<Stored>> {
+    return this.keyEntries
+  }
+
   /** Removes the current key's entry. */
   clear(): void {
-    this.table.delete(this.currentKey())
+    this.removeEntry(this.currentKey())
+  }
+
+  /** The entry of `key`, or undefined; no TTL check. */
+  protected lookup(key: NormalizedKey): StateEntry<Stored> | undefined {
+    // NaN never equals itself: such a key always takes the Map lookup, which matches it.
+    if (key === this.cachedKey && this.cachedEntry !== undefined) return this.cachedEntry
+    const entry = this.keyEntries.get(key)
+    if (entry !== undefined) {
+      this.cachedKey = key
+      this.cachedEntry = entry
+    }
+    return entry
+  }
+
+  /** Stores `entry` as the entry of `key`, replacing any. */
+  protected putEntry(key: NormalizedKey, entry: StateEntry<Stored>): void {
+    this.keyEntries.set(key, entry)
+    this.cachedKey = key
+    this.cachedEntry = entry
+  }
+
+  /** Removes the entry of `key`, if any. */
+  protected removeEntry(key: NormalizedKey): void {
+    this.keyEntries.delete(key)
+    this.cachedKey = undefined
+    this.cachedEntry = undefined
   }
 
   protected currentKey(): NormalizedKey {
@@ -89,11 +128,11 @@ export abstract class AbstractHeapState<Stored, Element> {
    */
   protected readEntry(): StateEntry<Stored> | undefined {
     const key = this.context.normalizedKey ?? this.missingKey()
-    const entry = this.table.get(key)
+    const entry = this.lookup(key)
     if (entry === undefined || this.ttl === undefined) return entry
     const now = this.ttl.clock()
     if (this.ttl.isExpired(entry.timestamp, now)) {
-      this.table.delete(key)
+      this.removeEntry(key)
       return this.ttl.returnExpired ? entry : undefined
     }
     if (this.ttl.updateOnRead) entry.timestamp = now
@@ -106,10 +145,10 @@ export abstract class AbstractHeapState<Stored, Element> {
    */
   protected readEntryForUpdate(): StateEntry<Stored> | undefined {
     const key = this.context.normalizedKey ?? this.missingKey()
-    const entry = this.table.get(key)
+    const entry = this.lookup(key)
     if (entry === undefined || this.ttl === undefined) return entry
     if (this.ttl.isExpired(entry.timestamp, this.ttl.clock())) {
-      this.table.delete(key)
+      this.removeEntry(key)
       return undefined
     }
     return entry
@@ -118,10 +157,10 @@ export abstract class AbstractHeapState<Stored, Element> {
   /** Sets the current key's value and restarts its TTL clock. */
   protected writeEntry(value: Stored): void {
     const key = this.context.normalizedKey ?? this.missingKey()
-    const entry = this.table.get(key)
+    const entry = this.lookup(key)
     const timestamp = this.ttl === undefined ? 0 : this.ttl.clock()
     if (entry === undefined) {
-      this.table.set(key, new StateEntry(this.context.key as Key, value, timestamp))
+      this.putEntry(key, new StateEntry(this.context.key as Key, value, timestamp))
     } else {
       entry.value = value
       entry.timestamp = timestamp
@@ -151,7 +190,7 @@ export abstract class AbstractHeapState<Stored, Element> {
   snapshotEntry(normalizedKey: NormalizedKey, entry: StateEntry<Stored>, now: number): StoredEntry | undefined {
     if (this.ttl === undefined) return [entry.key, this.encodeStored(entry.value)]
     if (this.ttl.isExpired(entry.timestamp, now)) {
-      this.table.delete(normalizedKey)
+      this.removeEntry(normalizedKey)
       return undefined
     }
     return [entry.key, this.encodeStored(entry.value), entry.timestamp]
@@ -184,7 +223,7 @@ export abstract class AbstractHeapState<Stored, Element> {
     const value = this.decodeStored(stored[1], serializerVersion, storedWithTtl, now)
     const storedTimestamp = storedWithTtl ? stored[2] : undefined
     const timestamp = this.ttl === undefined ? 0 : typeof storedTimestamp === 'number' ? storedTimestamp : now
-    this.table.set(normalizeKey(key), new StateEntry(key, value, timestamp))
+    this.putEntry(normalizeKey(key), new StateEntry(key, value, timestamp))
   }
 
   /** The payload stored for one key's value. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { SimpleVersionedSerializer } from '../api/serializer.js'
 import {
@@ -235,6 +236,105 @@ describe('HeapKeyedStateBackend: state semantics', () => {
     expect(() => new HeapKeyedStateBackend({ maxParallelism: 40_000, keyGroupRange: { start: 0, end: 1 }, owner: 'x' })).toThrow(
       ConfigError,
     )
+  })
+})
+
+describe('HeapKeyedStateBackend: the last looked-up entry (one lookup per read-modify-write)', () => {
+  type Operation = { op: 'value' | 'clear' | 'increment' | 'list-add' | 'list-clear' | 'map-put' | 'map-remove' | 'snapshot'; key: number }
+  // Keys chosen to meet the edge cases of the cache's key comparison: NaN never equals itself, -0 is 0.
+  const keys: Key[] = [1, 2, Number.NaN, -0, 0, 'a', ['a', 1]]
+
+  it('agrees with a plain model over random reads, writes, clears, removals and snapshots', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            op: fc.constantFrom('value', 'clear', 'increment', 'list-add', 'list-clear', 'map-put', 'map-remove', 'snapshot'),
+            key: fc.integer({ min: 0, max: keys.length - 1 }),
+          }),
+          { maxLength: 150 },
+        ),
+        (operations: Operation[]) => {
+          let backend = createBackend()
+          const open = (target: HeapKeyedStateBackend) => ({
+            count: target.getState(new ValueStateDescriptor<number>('count')),
+            list: target.getListState(new ListStateDescriptor<number>('list')),
+            map: target.getMapState(new MapStateDescriptor<string, number>('map')),
+          })
+          let states = open(backend)
+          // The model: by normalized key (-0 and 0 are one key, NaN is one key).
+          const name = (key: Key) => (Object.is(key, -0) ? '0' : JSON.stringify(key) ?? String(key))
+          const model = { count: new Map<string, number>(), list: new Map<string, number[]>(), map: new Map<string, number>() }
+          for (const [step, { op, key: index }] of operations.entries()) {
+            const key = keys[index] as Key
+            const id = name(Number.isNaN(key) ? 'NaN' : key)
+            backend.setCurrentKey(key)
+            switch (op) {
+              case 'value':
+                expect(states.count.value()).toBe(model.count.get(id))
+                expect(states.list.get()).toEqual(model.list.get(id) ?? [])
+                expect(states.map.get('x')).toBe(model.map.get(id))
+                break
+              case 'clear':
+                states.count.clear()
+                model.count.delete(id)
+                break
+              case 'increment':
+                states.count.update((states.count.value() ?? 0) + 1)
+                model.count.set(id, (model.count.get(id) ?? 0) + 1)
+                break
+              case 'list-add':
+                states.list.add(step)
+                model.list.set(id, [...(model.list.get(id) ?? []), step])
+                break
+              case 'list-clear':
+                states.list.update([])
+                model.list.delete(id)
+                break
+              case 'map-put':
+                states.map.put('x', step)
+                model.map.set(id, step)
+                break
+              case 'map-remove':
+                // Removing the only item removes the key's entry.
+                states.map.remove('x')
+                model.map.delete(id)
+                break
+              case 'snapshot': {
+                const restored = createBackend()
+                restored.restore(backend.snapshot())
+                backend = restored
+                states = open(backend)
+                break
+              }
+            }
+          }
+          expect(new Set(backend.keys('count').map((key) => name(Number.isNaN(key) ? 'NaN' : key)))).toEqual(new Set(model.count.keys()))
+          expect(backend.keys('map')).toHaveLength(model.map.size)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('never writes into an entry that expired or was cleaned up by a checkpoint', () => {
+    const clock = { now: 1_000 }
+    const backend = createBackend(1, 0, () => clock.now)
+    const state = backend.getState(new ValueStateDescriptor<number>('count', { ttl: { ttlMs: 100 } }))
+    backend.setCurrentKey('k')
+    state.update(1)
+    expect(state.value()).toBe(1)
+    clock.now = 1_200
+    expect(state.value()).toBeUndefined() // expired: removed by this read
+    state.update(7)
+    expect(state.value()).toBe(7)
+    expect(backend.keys('count')).toEqual(['k'])
+    clock.now = 1_400
+    expect(backend.snapshot()).toEqual([]) // expired: removed by the checkpoint
+    expect(backend.keys('count')).toEqual([])
+    state.update(9)
+    expect(backend.keys('count')).toEqual(['k'])
+    expect(state.value()).toBe(9)
   })
 })
 

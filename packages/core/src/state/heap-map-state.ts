@@ -52,10 +52,10 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
 
   remove(key: K): void {
     const normalizedKey = this.currentKey()
-    const entry = this.table.get(normalizedKey)
+    const entry = this.lookup(normalizedKey)
     if (entry === undefined) return
     entry.value.delete(mapKeyOf(key))
-    if (entry.value.size === 0) this.table.delete(normalizedKey)
+    if (entry.value.size === 0) this.removeEntry(normalizedKey)
   }
 
   contains(key: K): boolean {
@@ -76,7 +76,7 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
 
   isEmpty(): boolean {
     const normalizedKey = this.currentKey()
-    const entry = this.table.get(normalizedKey)
+    const entry = this.lookup(normalizedKey)
     if (entry === undefined) return true
     if (this.ttl === undefined || this.ttl.returnExpired) return false
     const now = this.ttl.clock()
@@ -88,10 +88,10 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
 
   private currentItems(): ItemMap<K, V> {
     const normalizedKey = this.currentKey()
-    let entry = this.table.get(normalizedKey)
+    let entry = this.lookup(normalizedKey)
     if (entry === undefined) {
       entry = new StateEntry(this.context.key as Key, new Map(), 0)
-      this.table.set(normalizedKey, entry)
+      this.putEntry(normalizedKey, entry)
     }
     return entry.value
   }
@@ -110,7 +110,7 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
   /** The item of a user key of the current key, applying TTL the way `readEntry` does for whole entries. */
   private readItem(key: K): MapItem<K, V> | undefined {
     const normalizedKey = this.currentKey()
-    const entry = this.table.get(normalizedKey)
+    const entry = this.lookup(normalizedKey)
     if (entry === undefined) return undefined
     const mapKey = mapKeyOf(key)
     const item = entry.value.get(mapKey)
@@ -118,7 +118,7 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
     const now = this.ttl.clock()
     if (this.ttl.isExpired(item.timestamp, now)) {
       entry.value.delete(mapKey)
-      if (entry.value.size === 0) this.table.delete(normalizedKey)
+      if (entry.value.size === 0) this.removeEntry(normalizedKey)
       return this.ttl.returnExpired ? item : undefined
     }
     if (this.ttl.updateOnRead) item.timestamp = now
@@ -127,7 +127,7 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
 
   private *iterate<R>(project: (item: MapItem<K, V>) => R): Generator<R, undefined, unknown> {
     const normalizedKey = this.currentKey()
-    const entry = this.table.get(normalizedKey)
+    const entry = this.lookup(normalizedKey)
     if (entry === undefined) return undefined
     const items = entry.value
     const ttl = this.ttl
@@ -145,7 +145,7 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
       if (ttl.updateOnRead) item.timestamp = now
       yield project(item)
     }
-    if (items.size === 0 && this.table.get(normalizedKey) === entry) this.table.delete(normalizedKey)
+    if (items.size === 0 && this.lookup(normalizedKey) === entry) this.removeEntry(normalizedKey)
     return undefined
   }
 
@@ -167,7 +167,7 @@ export class HeapMapState<K, V> extends AbstractHeapState<ItemMap<K, V>, V> impl
       }
     }
     if (entry.value.size === 0) {
-      this.table.delete(normalizedKey)
+      this.removeEntry(normalizedKey)
       return undefined
     }
     return [entry.key, this.encodeStored(entry.value)]

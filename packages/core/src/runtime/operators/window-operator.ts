@@ -179,8 +179,20 @@ export class WindowOperator extends AbstractStreamOperator {
    * the window or the trigger's calls unless the window fires.
    */
   private processTumbling(value: unknown, timestamp: number, size: number, offset: number): void {
-    const start = TimeWindow.getWindowStartWithOffset(timestamp, offset, size)
-    const end = start + size
+    // The key's last window is almost always this one: its slot is remembered on the key's state.
+    // (With a fixed size the end names the window; the cache is dropped whenever contents are removed.)
+    // Windows are aligned, so the element is in it exactly when `end - size <= timestamp < end`: no
+    // remainder to compute (a call into C for timestamps beyond 32 bits, such as epoch milliseconds).
+    const current = this.current
+    let slot = current === undefined ? undefined : lastSlotOf(current)
+    let end: number
+    if (slot !== undefined && timestamp < slot.e && timestamp >= slot.e - size) {
+      end = slot.e
+    } else {
+      end = TimeWindow.getWindowStartWithOffset(timestamp, offset, size) + size
+      slot = undefined
+    }
+    const start = end - size
     const maxTimestamp = end - 1
     const cleanupTime = maxTimestamp + this.allowedLateness
     const watermark = this.watermark
@@ -188,16 +200,13 @@ export class WindowOperator extends AbstractStreamOperator {
       if (timestamp + this.allowedLateness <= watermark) this.lateElement(value, timestamp)
       return
     }
-    // The key's last window is almost always this one: its slot is remembered on the key's state.
-    const keyState = this.keyState()
-    let slot = lastSlotOf(keyState)
-    // (With a fixed size the end names the window; the cache is dropped whenever contents are removed.)
-    if (slot !== undefined && slot.e === end) {
+    if (slot !== undefined) {
       const contents = this.spec.contents
       if (contents.kind === 'aggregate') slot.v = contents.aggregate.add(value, slot.v)
       else if (contents.kind === 'reduce') slot.v = contents.reduce(slot.v, value)
       else (slot.v as unknown[]).push(value)
     } else {
+      const keyState = this.keyState()
       slot = this.addToContents(start, end, value, timestamp)
       rememberLastSlot(keyState, slot)
     }

@@ -16,6 +16,7 @@ import { TumblingEventTimeWindows } from '../../api/windowing/tumbling-event-tim
 import { TumblingProcessingTimeWindows } from '../../api/windowing/tumbling-processing-time-windows.js'
 import type { Window } from '../../api/windowing/window.js'
 import type { WindowAssigner } from '../../api/windowing/window-assigner.js'
+import { readKeyGroupSnapshot } from '../../state/key-group-snapshot.js'
 import { WindowHarness } from './__fixtures__/window-harness.js'
 import type { WindowContents, WindowOperatorSpec } from './window-operator.js'
 
@@ -282,6 +283,79 @@ describe('WindowOperator: checkpoints', () => {
       const second = await WindowHarness.open(byKey, sessionSpec(), { restoredState: state, watermark: cut > 3 ? 4 : Number.NEGATIVE_INFINITY })
       script(second, cut, 9)
       expect([...first.take(), ...second.take()], `cut after step ${cut}`).toEqual(expected)
+    }
+  })
+})
+
+describe('WindowOperator: tumbling fast path in checkpoints', () => {
+  const tumblingSpec = () => spec(TumblingEventTimeWindows.of(10), count, { allowedLateness: 5, windowFunction: asProcess })
+
+  it("a snapshot lists the owners of the key's pending timers in its state, as the generic path does", async () => {
+    const h = await WindowHarness.open(byKey, tumblingSpec())
+    h.element(['a', 1], 1).element(['a', 1], 12).element(['b', 1], 3).processWatermark(9)
+    h.element(['a', 1], 8) // late within the lateness: fires at once, no fire timer
+    const states = new Map<unknown, unknown>()
+    for (const snapshot of h.snapshot().keyed ?? []) {
+      for (const state of readKeyGroupSnapshot(snapshot, 'test').states) {
+        if (state.name === 'window-state') for (const entry of state.entries) states.set(entry[0], entry[1])
+      }
+    }
+    expect((states.get('a') as { et: unknown }).et).toEqual(
+      new Map([
+        [14, [0, 10]],
+        [19, [10, 20]],
+        [24, [10, 20]],
+      ]),
+    )
+    expect((states.get('b') as { et: unknown }).et).toEqual(new Map([[14, [0, 10]]]))
+    // The snapshot changed nothing: the windows fire and are cleaned up as before.
+    h.processWatermark(24)
+    expect(h.take()).toEqual(['a:[0,10):[1]@9', 'b:[0,10):[1]@9', 'a:[0,10):[2]@9', 'a:[10,20):[1]@19'])
+    expect(h.snapshot().keyed).toEqual([])
+  })
+
+  it('a restored operator continues exactly where the snapshot was taken, with late elements and new windows', async () => {
+    const script = (h: WindowHarness, from: number, to: number) => {
+      const steps: (() => void)[] = [
+        () => h.element(['a', 1], 1),
+        () => h.element(['b', 1], 3),
+        () => h.element(['a', 1], 12),
+        () => h.processWatermark(9),
+        () => h.element(['a', 1], 8),
+        () => h.element(['b', 1], 25),
+        () => h.processWatermark(14),
+        () => h.element(['a', 1], 13),
+        () => h.element(['a', 1], 7),
+        () => h.processWatermark(19),
+        () => h.element(['a', 1], 31),
+        () => h.element(['a', 1], 18),
+        () => h.processWatermark(60),
+      ]
+      for (let i = from; i < to; i++) (steps[i] as () => void)()
+    }
+    const watermarks = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, 9, 9, 9, 14, 14, 14, 19, 19, 19]
+    const straight = await WindowHarness.open(byKey, tumblingSpec())
+    script(straight, 0, 13)
+    const expected = straight.take()
+    expect(expected).toEqual([
+      'a:[0,10):[1]@9',
+      'b:[0,10):[1]@9',
+      'a:[0,10):[2]@9',
+      'a:[10,20):[2]@19',
+      'a:[10,20):[3]@19',
+      'b:[20,30):[1]@29',
+      'a:[30,40):[1]@39',
+    ])
+    for (let cut = 1; cut < 13; cut++) {
+      const first = await WindowHarness.open(byKey, tumblingSpec())
+      script(first, 0, cut)
+      const state = first.snapshot()
+      const second = await WindowHarness.open(byKey, tumblingSpec(), { restoredState: state, watermark: watermarks[cut] })
+      script(second, cut, 13)
+      expect([...first.take(), ...second.take()], `cut after step ${cut}`).toEqual(expected)
+      // And a second snapshot of the restored operator restores as well.
+      const third = await WindowHarness.open(byKey, tumblingSpec(), { restoredState: second.snapshot(), watermark: 60 })
+      expect(third.snapshot().keyed).toEqual([])
     }
   })
 })

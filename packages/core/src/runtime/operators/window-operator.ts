@@ -25,6 +25,7 @@ import { IllegalStateError } from '../../errors.js'
 import type { TimeDomain } from '../../state/heap-keyed-state-backend.js'
 import { AbstractStreamOperator, perSubtaskInstance } from '../abstract-stream-operator.js'
 import type { Timestamps } from '../stream-element.js'
+import type { OperatorSubtaskState } from '../stream-operator.js'
 import {
   endOf,
   isEmptyWindowKeyState,
@@ -212,9 +213,18 @@ export class WindowOperator extends AbstractStreamOperator {
     }
     if (!slot.t) {
       const fireTimer = maxTimestamp > watermark
-      if (fireTimer) this.registerWindowTimer('EVENT_TIME', start, end, maxTimestamp)
-      // Without allowed lateness the cleanup timer is the timer just registered (a second registration is a no-op).
-      if (!fireTimer || cleanupTime !== maxTimestamp) this.registerWindowTimer('EVENT_TIME', start, end, cleanupTime)
+      const keyState = this.current as WindowKeyState
+      if (keyState.et === null) {
+        // The timers' owners are implied by their timestamps (see fireTumblingTimers): only the
+        // backend's timer is registered; `et` is written for checkpoints only (snapshotState).
+        const backend = this.requireBackend()
+        if (fireTimer) backend.registerTimer('EVENT_TIME', maxTimestamp)
+        if (!fireTimer || cleanupTime !== maxTimestamp) backend.registerTimer('EVENT_TIME', cleanupTime)
+      } else {
+        if (fireTimer) this.registerWindowTimer('EVENT_TIME', start, end, maxTimestamp)
+        // Without allowed lateness the cleanup timer is the timer just registered (a second registration is a no-op).
+        if (!fireTimer || cleanupTime !== maxTimestamp) this.registerWindowTimer('EVENT_TIME', start, end, cleanupTime)
+      }
       slot.t = true
     }
     if (maxTimestamp <= watermark) this.emitWindowContents(new TimeWindow(start, end), slot.v, start, end)
@@ -345,7 +355,12 @@ export class WindowOperator extends AbstractStreamOperator {
 
   /** Fires the current key's timers at `timestamp`: one per window that registered one. */
   private fireTimers(domain: TimeDomain, timestamp: number): void {
-    this.current = this.state.value()
+    const current = this.state.value()
+    this.current = current
+    if (this.tumbling !== undefined && current !== undefined && current.et === null && domain === 'EVENT_TIME') {
+      this.fireTumblingTimers(current, timestamp, this.tumbling.size)
+      return
+    }
     const timers = domain === 'EVENT_TIME' ? this.current?.et : this.current?.pt
     const windows = timers?.get(timestamp)
     if (windows === undefined) return
@@ -362,6 +377,78 @@ export class WindowOperator extends AbstractStreamOperator {
       this.firing = undefined
     }
     this.releaseIfEmpty()
+  }
+
+  /**
+   * The tumbling fast path's timers of the current key at `timestamp`, whose windows are not listed in
+   * `et`: with aligned windows of one size and the default trigger, a timer at `t` can only be the fire
+   * timer of the window ending at `t + 1` and/or the cleanup timer of the window whose cleanup time is
+   * `t`. A window's fire timer is pending exactly while its slot exists and its max timestamp is above
+   * the watermark it was created at (a window created later than that fired at once, and its max
+   * timestamp was already behind the timers that had fired). Same decisions as `onWindowTimer` with
+   * `EventTimeTrigger`: fire the first, then drop all state of the second.
+   */
+  private fireTumblingTimers(current: WindowKeyState, timestamp: number, size: number): void {
+    const table = current.c
+    const fireEnd = timestamp + 1
+    const cleanupEnd = fireEnd - this.allowedLateness
+    if (cleanupEnd === fireEnd) {
+      const contents = tableDelete(table, fireEnd - size, fireEnd)
+      if (contents === undefined) return
+      if (lastSlotOf(current)?.e === fireEnd) rememberLastSlot(current, undefined)
+      const window = new TimeWindow(fireEnd - size, fireEnd)
+      this.emitWindowContents(window, contents, window.start, window.end)
+      this.clearAllState(window, window.start, window.end)
+    } else {
+      const fired = tableGet(table, fireEnd - size, fireEnd)
+      if (fired !== undefined) this.emitWindowContents(new TimeWindow(fireEnd - size, fireEnd), fired.v, fireEnd - size, fireEnd)
+      if (tableGet(table, cleanupEnd - size, cleanupEnd) !== undefined) {
+        this.clearAllState(new TimeWindow(cleanupEnd - size, cleanupEnd), cleanupEnd - size, cleanupEnd)
+      }
+    }
+    this.releaseIfEmpty()
+  }
+
+  /**
+   * Writes the tumbling fast path's timer owners into `et` for a checkpoint (the format every restore
+   * reads), takes the snapshot, and removes them again.
+   */
+  override snapshotState(checkpointId: number): Promise<OperatorSubtaskState> | OperatorSubtaskState {
+    const tumbling = this.tumbling
+    const backend = this.backend
+    if (tumbling === undefined || backend === undefined) return super.snapshotState(checkpointId)
+    const watermark = this.context.currentWatermark()
+    const filled: WindowKeyState[] = []
+    for (const key of backend.keys('window-state')) {
+      backend.setCurrentKey(key)
+      const keyState = this.state.value()
+      if (keyState === undefined || keyState.et !== null) continue
+      const timers = this.tumblingTimerOwners(keyState, tumbling.size, watermark)
+      if (timers.size === 0) continue
+      keyState.et = timers
+      filled.push(keyState)
+    }
+    this.current = undefined
+    try {
+      return super.snapshotState(checkpointId)
+    } finally {
+      for (const keyState of filled) keyState.et = null
+    }
+  }
+
+  /** The owners of the tumbling fast path's pending timers of a key, as `et` lists them. */
+  private tumblingTimerOwners(keyState: WindowKeyState, size: number, watermark: number): Map<number, number[]> {
+    const timers = new Map<number, number[]>()
+    for (const head of keyState.c.values()) {
+      for (let slot: Slot | null = head; slot !== null; slot = slot.n) {
+        if (!slot.t) continue
+        const start = slot.e - size
+        const maxTimestamp = slot.e - 1
+        if (maxTimestamp > watermark) addTimerOwner(timers, maxTimestamp, start, slot.e)
+        addTimerOwner(timers, maxTimestamp + this.allowedLateness, start, slot.e)
+      }
+    }
+    return timers
   }
 
   private onWindowTimer(window: Window, domain: TimeDomain, timestamp: number): void {
@@ -396,7 +483,8 @@ export class WindowOperator extends AbstractStreamOperator {
     const keyState = this.keyState()
     let timers = domain === 'EVENT_TIME' ? keyState.et : keyState.pt
     if (timers === null) {
-      timers = new Map()
+      // A key of the tumbling fast path whose timers get owners in `et` from now on: list those it has.
+      timers = this.tumbling !== undefined && domain === 'EVENT_TIME' ? this.tumblingTimerOwners(keyState, this.tumbling.size, this.context.currentWatermark()) : new Map()
       if (domain === 'EVENT_TIME') keyState.et = timers
       else keyState.pt = timers
     }
@@ -783,6 +871,17 @@ function rememberLastSlot(keyState: WindowKeyState, slot: Slot | undefined): voi
   const withCache = keyState as WindowKeyState & { lastSlot?: Slot }
   if (Object.hasOwn(withCache, 'lastSlot')) withCache.lastSlot = slot
   else Object.defineProperty(withCache, 'lastSlot', { value: slot, writable: true, enumerable: false, configurable: false })
+}
+
+/** Adds `[start, end]` to the owners of the timer at `timestamp`, once. */
+function addTimerOwner(timers: Map<number, number[]>, timestamp: number, start: number, end: number): void {
+  const windows = timers.get(timestamp)
+  if (windows === undefined) {
+    timers.set(timestamp, [start, end])
+    return
+  }
+  for (let index = 0; index < windows.length; index += 2) if (windows[index] === start && windows[index + 1] === end) return
+  windows.push(start, end)
 }
 
 function removePair(flat: number[], start: number, end: number): void {

@@ -38,6 +38,7 @@ import {
   tableDelete,
   tableGet,
   tableSet,
+  tableTake,
   type WindowKeyState,
   type WindowTable,
   windowOf,
@@ -392,18 +393,23 @@ export class WindowOperator extends AbstractStreamOperator {
     const table = current.c
     const fireEnd = timestamp + 1
     const cleanupEnd = fireEnd - this.allowedLateness
+    // clearAllState without what is done already: the contents are taken out of the table at once, and
+    // EventTimeTrigger.clear would delete the timer at the window's max timestamp, which has fired.
     if (cleanupEnd === fireEnd) {
-      const contents = tableDelete(table, fireEnd - size, fireEnd)
-      if (contents === undefined) return
-      if (lastSlotOf(current)?.e === fireEnd) rememberLastSlot(current, undefined)
-      const window = new TimeWindow(fireEnd - size, fireEnd)
-      this.emitWindowContents(window, contents, window.start, window.end)
-      this.clearAllState(window, window.start, window.end)
+      const start = fireEnd - size
+      const slot = tableTake(table, start, fireEnd)
+      if (slot === undefined) return
+      if (lastSlotOf(current) === slot) rememberLastSlot(current, undefined)
+      const window = new TimeWindow(start, fireEnd)
+      if (slot.v !== undefined) this.emitWindowContents(window, slot.v, start, fireEnd)
+      this.clearWindowFunctionState(window)
     } else {
       const fired = tableGet(table, fireEnd - size, fireEnd)
-      if (fired !== undefined) this.emitWindowContents(new TimeWindow(fireEnd - size, fireEnd), fired.v, fireEnd - size, fireEnd)
-      if (tableGet(table, cleanupEnd - size, cleanupEnd) !== undefined) {
-        this.clearAllState(new TimeWindow(cleanupEnd - size, cleanupEnd), cleanupEnd - size, cleanupEnd)
+      if (fired !== undefined && fired.v !== undefined) this.emitWindowContents(new TimeWindow(fireEnd - size, fireEnd), fired.v, fireEnd - size, fireEnd)
+      const slot = tableTake(table, cleanupEnd - size, cleanupEnd)
+      if (slot !== undefined) {
+        if (lastSlotOf(current) === slot) rememberLastSlot(current, undefined)
+        this.clearWindowFunctionState(new TimeWindow(cleanupEnd - size, cleanupEnd))
       }
     }
     this.releaseIfEmpty()
@@ -549,6 +555,13 @@ export class WindowOperator extends AbstractStreamOperator {
     this.deleteWindowTimer(this.isEventTime ? 'EVENT_TIME' : 'PROCESSING_TIME', startOf(window), endOf(window), cleanupTime)
   }
 
+  /** The window function's `clear` (its per-window state) for a window being dropped. */
+  private clearWindowFunctionState(window: Window): void {
+    if (this.windowFunction?.clear === undefined) return
+    this.processContext.currentWindow = window
+    this.windowFunction.clear(this.processContext)
+  }
+
   /** Drops everything of the window: contents, trigger state, function state, its merging-set entry. */
   private clearAllState(window: Window, stateStart: number, stateEnd: number): void {
     this.clearContents(stateStart, stateEnd)
@@ -618,8 +631,10 @@ export class WindowOperator extends AbstractStreamOperator {
   /** Adds the element to the window's contents; returns the window's slot. */
   private addToContents(start: number, end: number, value: unknown, timestamp: number | undefined): Slot {
     const table = this.keyState().c
-    const slot = tableGet(table, start, end)
-    if (slot !== undefined) {
+    const head = table.get(start)
+    let slot: Slot | null | undefined = head
+    while (slot !== undefined && slot !== null && slot.e !== end) slot = slot.n
+    if (slot !== undefined && slot !== null) {
       if (this.evictor !== undefined) {
         ;(slot.v as unknown[]).push(value, timestamp)
         return slot
@@ -655,7 +670,7 @@ export class WindowOperator extends AbstractStreamOperator {
           break
       }
     }
-    const created: Slot = { e: end, v: first, n: table.get(start) ?? null, t: false }
+    const created: Slot = { e: end, v: first, n: head ?? null, t: false }
     table.set(start, created)
     return created
   }

@@ -93,6 +93,11 @@ export function tableSet(table: WindowTable, start: number, end: number, value: 
 
 /** Removes the window's value; returns it (`undefined` if there was none). */
 export function tableDelete(table: WindowTable, start: number, end: number): unknown {
+  return tableTake(table, start, end)?.v
+}
+
+/** Removes the window's slot; returns it (`undefined` if there was none). */
+export function tableTake(table: WindowTable, start: number, end: number): Slot | undefined {
   let previous: Slot | undefined
   let slot: Slot | null | undefined = table.get(start)
   while (slot !== undefined && slot !== null && slot.e !== end) {
@@ -103,7 +108,7 @@ export function tableDelete(table: WindowTable, start: number, end: number): unk
   if (previous !== undefined) previous.n = slot.n
   else if (slot.n !== null) table.set(start, slot.n)
   else table.delete(start)
-  return slot.v
+  return slot
 }
 
 // ---- the merging window set (Flink's MergingWindowSet), over `WindowKeyState.m` ----

@@ -17,7 +17,8 @@ function directSink<T>(): Sink<T> & { results: T[] } {
   return { results, createWriter: () => ({ write: (records: T[]) => void results.push(...records), flush() {}, close() {} }) }
 }
 
-const until = async (condition: () => boolean, timeoutMs = 5000): Promise<void> => {
+/** Waits for `condition`. The deadline only turns a hang into a failure: generous, as a loaded CI machine can stall for seconds. */
+const until = async (condition: () => boolean, timeoutMs = 30_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time')

@@ -20,7 +20,8 @@ interface Event {
 /** Records per poll of the sources: the slack alignment allows on top of the drift (it acts between polls). */
 const BATCH = 64
 
-const until = async (condition: () => boolean, timeoutMs = 5000): Promise<void> => {
+/** Waits for `condition`. The deadline only turns a hang into a failure: generous, as a loaded CI machine can stall for seconds. */
+const until = async (condition: () => boolean, timeoutMs = 30_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time')

@@ -174,23 +174,37 @@ describe('datagenSource', () => {
 
   describe('rate limiting', () => {
     it('spreads recordsPerSecond over the readers and sleeps instead of spinning', async () => {
-      const source = datagenSource({ generator: identity, count: 40, recordsPerSecond: 200 })
+      // Wall-clock bounds only from below: a loaded machine (CI runs every test on 2 cores) can make a
+      // rate limiter slower, never faster. Nothing here may depend on how promptly timers fire.
       const startedAt = performance.now()
+      const source = datagenSource({ generator: identity, count: 40, recordsPerSecond: 200 })
       const driver = await driveToEnd(source, 2)
       const elapsed = performance.now() - startedAt
 
       expect(driver.records).toHaveLength(40)
-      // 100 records/s per reader, 20 records each, the first one free: about 190 ms.
-      expect(elapsed).toBeGreaterThanOrEqual(150)
-      expect(elapsed).toBeLessThan(2000)
+      // 100 records/s per reader, 20 records each, the first one free: a reader's 20th token accrues
+      // 190 ms after its bucket was made (tokens follow performance.now(), not the timers), however late
+      // the timers fire. 1 ms of slack for floating point.
+      expect(elapsed).toBeGreaterThanOrEqual(189)
+      // Not a timing bound worth the name (a loaded machine can stall for seconds): it only catches a
+      // limiter that sleeps seconds where it should sleep milliseconds (that would take >= 19 s).
+      expect(elapsed).toBeLessThan(15_000)
       const polls = driver.statistics.reduce((sum, statistics) => sum + statistics.polls, 0)
       const waits = driver.statistics.reduce((sum, statistics) => sum + statistics.waits, 0)
-      expect(waits).toBeGreaterThanOrEqual(10)
-      // A busy loop would poll thousands of times in 190 ms.
+      // It ran out of tokens and slept. Unloaded a reader sleeps about once per token (~19 times each);
+      // under load a late wake-up finds several tokens (or the loop's own stalls accrue them), so the
+      // count of sleeps is no measure of the rate: the elapsed time above is. (This once asserted >= 10.)
+      expect(waits).toBeGreaterThanOrEqual(1)
+      // A busy loop would poll thousands of times in 190 ms. Sleeping, a reader polls about twice per
+      // token (~80 in all unloaded); load only lowers the count (a poll after a stall takes several tokens).
       expect(polls).toBeLessThan(200)
     })
 
     it('makes isAvailable resolve by a timer when the bucket is empty, and at once on close', async () => {
+      // Measured from before the bucket exists: the second token is due 100 ms after it was made. (Measured
+      // from after the first polls, as this test once did, a machine that stalls the test for 50 ms
+      // between the polls and the clock read leaves less than 50 ms to wait: a flake under load.)
+      const createdAt = performance.now()
       const source = datagenSource({ generator: identity, recordsPerSecond: 10 })
       const reader = source.createReader({ subtaskId: 0, parallelism: 1, sendSplitRequest: () => {} })
       reader.addSplits([{ splitId: '0', next: 0, end: null, stride: 1 }])
@@ -198,10 +212,24 @@ describe('datagenSource', () => {
       expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')
       expect(output.values).toEqual([0])
       expect(reader.pollNext(output)).toBe('NOTHING_AVAILABLE')
-      const startedAt = performance.now()
-      await reader.isAvailable()
-      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(50)
-      expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')
+      // isAvailable() resolves when pollNext *may* have records (SourceReader contract): the runtime polls
+      // again and waits again on NOTHING_AVAILABLE. A Node timer can fire up to a few ms before
+      // performance.now() says its delay is over (its start is the event loop's cached time), so the
+      // first wake-up may come before the token is due; the reader then sleeps the rest. Seen under load
+      // (1 in ~100 tries with 6 busy processes on 2 cores): woken with the token not yet due, the next
+      // poll said NOTHING_AVAILABLE, and the old single-wake-up assertion failed.
+      let wakeUps = 0
+      let status: ReturnType<typeof reader.pollNext>
+      do {
+        await reader.isAvailable()
+        wakeUps++
+        status = reader.pollNext(output)
+      } while (status === 'NOTHING_AVAILABLE' && wakeUps < 20)
+      expect(status).toBe('MORE_AVAILABLE')
+      // A timer, not a spin (a reader whose isAvailable resolved at once would use up the 20 wake-ups in
+      // a millisecond): a few wake-ups at most, and the token not handed out before it was due.
+      expect(wakeUps).toBeLessThanOrEqual(5)
+      expect(performance.now() - createdAt).toBeGreaterThanOrEqual(99)
       expect(output.values).toEqual([0, 1])
       const pending = reader.isAvailable()
       reader.close()

@@ -57,6 +57,11 @@ afterEach(async () => {
 describe('checkpointing and recovery in-process', () => {
   it('restarts from the latest checkpoint after a task failure: 0 lost, 0 duplicated', async () => {
     const count = 20_000
+    // Both failures in subtask 0's range of the datagen ([0, 10 000) at parallelism 2), the second armed
+    // only once the first was thrown: so they come in two attempts, two restarts, however the two
+    // subtasks race. (With one failure in each subtask, at 7000 and 14 919, both could be thrown in the
+    // same attempt on a loaded machine, seen as restarts 1 instead of 2.)
+    const failAt = [3000, 7000]
     let failuresLeft = 2
     const warnings: string[] = []
     const env = StreamExecutionEnvironment.create({
@@ -69,7 +74,7 @@ describe('checkpointing and recovery in-process', () => {
     env
       .datagen({ generator: event, count, recordsPerSecond: 40_000 })
       .map((e) => {
-        if (failuresLeft > 0 && e.seq % 7919 === 7000) {
+        if (failuresLeft > 0 && e.seq === failAt[failAt.length - failuresLeft]) {
           failuresLeft--
           throw new Error(`injected failure at seq ${e.seq}`)
         }

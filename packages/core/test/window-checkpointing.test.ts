@@ -75,6 +75,23 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true })
 })
 
+/**
+ * Two injected failures: each is armed by the test once checkpoints completed since the last restart,
+ * and forced when not armed after 30 % of the input was processed since the last one, so that on a slow
+ * (loaded) machine the bounded input cannot end before both happened (a restart replays at least the
+ * remaining 70 %).
+ */
+interface InjectedFailures {
+  armed: boolean
+  /** Failures thrown so far, and how many of them were forced. */
+  fired: number
+  forced: number
+  /** Records the failing map saw since the last failure (all subtasks). */
+  processed: number
+}
+const INJECTED_FAILURES = 2
+const FORCE_FAILURE_AFTER = Math.floor(COUNT * 0.3)
+
 interface Sinks {
   tumbling: CollectSink<string>
   sessions: CollectSink<string>
@@ -84,7 +101,7 @@ interface Sinks {
 function build(
   sinks: Sinks,
   parallelism: number,
-  options: { fromSavepoint?: string; recordsPerSecond: number; failure?: { armed: boolean } },
+  options: { fromSavepoint?: string; recordsPerSecond: number; failure?: InjectedFailures },
 ) {
   const env = StreamExecutionEnvironment.create({
     parallelism,
@@ -103,9 +120,16 @@ function build(
     .uid('events')
     .map((e) => {
       const failure = options.failure
-      if (failure?.armed) {
-        failure.armed = false
-        throw new Error(`injected failure at seq ${e.seq}`)
+      if (failure !== undefined && failure.fired < INJECTED_FAILURES) {
+        failure.processed++
+        const forced = failure.processed >= FORCE_FAILURE_AFTER
+        if (failure.armed || forced) {
+          if (!failure.armed) failure.forced++
+          failure.armed = false
+          failure.fired++
+          failure.processed = 0
+          throw new Error(`injected failure at seq ${e.seq}`)
+        }
       }
       return e
     })
@@ -176,18 +200,21 @@ describe('window state across checkpoints', () => {
 
   it('restarts from the latest checkpoint after failures: window results exactly once', async () => {
     const sinks = newSinks()
-    // Each failure is armed once checkpoints with window state completed since the last restart.
-    const failure = { armed: false }
+    // Each failure is armed once checkpoints with window state completed since the last restart (or
+    // forced later in the input, see InjectedFailures).
+    const failure: InjectedFailures = { armed: false, fired: 0, forced: 0, processed: 0 }
     const job = build(sinks, 2, { recordsPerSecond: 10_000, failure })
-    for (let restarts = 1; restarts <= 2; restarts++) {
+    while (failure.fired < INJECTED_FAILURES) {
+      const fired = failure.fired
       const checkpoints = job.metrics().checkpointsCompleted
-      await until(() => job.metrics().checkpointsCompleted >= checkpoints + 2)
-      failure.armed = true
-      await until(() => job.metrics().restarts >= restarts)
+      await until(() => failure.fired > fired || job.metrics().checkpointsCompleted >= checkpoints + 2)
+      if (failure.fired === fired) failure.armed = true
+      await until(() => failure.fired > fired)
     }
     const result = await job.result
     expect(result.metrics.restarts).toBe(2)
-    expect(result.metrics.restoredCheckpointId).toBeGreaterThan(2)
+    // Armed failures come after two checkpoints since the restart; a forced one (a slow machine) after some.
+    expect(result.metrics.restoredCheckpointId).toBeGreaterThan(failure.forced === 0 ? 2 : 0)
     const expected = expectedResults()
     expect([...sinks.tumbling.results].sort()).toEqual(expected.tumbling)
     expect([...sinks.sessions.results].sort()).toEqual(expected.sessions)

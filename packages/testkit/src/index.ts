@@ -19,7 +19,7 @@ export {
 
 // Crash harness
 export { planKillDelays, runCrashLoop, type CrashLoopEvent, type CrashLoopOptions, type CrashLoopReport } from './crash-harness.js'
-export { firstRecordMarker, reportRunning, type ReportRunningOptions, runningMarker } from './report-running.js'
+export { firstRecordMarker, reportRunning, type ReportRunningOptions, runCrashLoopChild, runningMarker } from './report-running.js'
 
 // Errors
 export { CommitFileMissingError, CommittedFileCorruptedError, CrashLoopError, type CrashLoopFailureReason } from './errors.js'

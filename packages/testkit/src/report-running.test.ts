@@ -1,6 +1,6 @@
 import type { JobHandle, JobMetrics } from '@sluice/core'
-import { describe, expect, it } from 'vitest'
-import { reportRunning } from './report-running.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { reportRunning, runCrashLoopChild } from './report-running.js'
 
 /** A handle whose metrics and result the test drives. */
 function fakeHandle() {
@@ -54,5 +54,33 @@ describe('reportRunning', () => {
     settle()
     expect(await done).toBe(false)
     expect(lines).toEqual([])
+  })
+})
+
+describe('runCrashLoopChild', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  /**
+   * Purpose: a job script's tail: exit 0 when the job finished, 1 with the stack on stderr when it failed.
+   * Method: process.exit and console.error spied on; fake handles that resolve and reject.
+   * Pass: exit(0) and nothing on stderr; exit(1) with the error's stack.
+   */
+  it('exits 0 when the job finishes and 1 with the stack when it fails', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const silent = { write: () => {} }
+    const finished = fakeHandle()
+    finished.settle()
+    await runCrashLoopChild(finished.handle, silent)
+    expect(exit.mock.calls).toEqual([[0]])
+    expect(stderr).not.toHaveBeenCalled()
+
+    const failure = new Error('sink exploded')
+    const failed: Pick<JobHandle, 'metrics' | 'result'> = { metrics: finished.handle.metrics, result: Promise.reject(failure) }
+    await runCrashLoopChild(failed, silent)
+    expect(exit.mock.calls).toEqual([[0], [1]])
+    expect(stderr.mock.calls).toEqual([[failure.stack]])
   })
 })

@@ -57,3 +57,23 @@ export function reportRunning(handle: Pick<JobHandle, 'metrics' | 'result'>, opt
     )
   })
 }
+
+/**
+ * The whole tail of a job script run by `runCrashLoop`: {@link reportRunning}, then waits for the job
+ * and exits the process — 0 when the job finished, 1 with the error's stack on stderr when it failed
+ * (the harness shows that stderr in its `CrashLoopError`).
+ *
+ * ```ts
+ * await runCrashLoopChild(env.execute('my-job'))
+ * ```
+ */
+export async function runCrashLoopChild(handle: Pick<JobHandle, 'metrics' | 'result'>, options: ReportRunningOptions = {}): Promise<never> {
+  void reportRunning(handle, options)
+  try {
+    await handle.result
+    process.exit(0)
+  } catch (error) {
+    console.error(error instanceof Error && error.stack !== undefined ? error.stack : String(error))
+    process.exit(1)
+  }
+}

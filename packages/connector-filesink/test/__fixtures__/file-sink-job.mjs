@@ -27,7 +27,7 @@
 import { createHash } from 'node:crypto'
 import { StreamExecutionEnvironment } from '@sluice/core'
 import { DefaultRollingPolicy, FileSink, OnCheckpointRollingPolicy, parquetBulkFormat } from '@sluice/connector-filesink'
-import { reportRunning } from '@sluice/testkit'
+import { runCrashLoopChild } from '@sluice/testkit'
 
 const required = (name) => {
   const value = process.env[name]
@@ -97,12 +97,4 @@ if (format === 'row') {
   throw new Error(`file-sink-job: FORMAT must be row or parquet, got ${format}`)
 }
 
-const handle = env.execute('file-sink-crash')
-void reportRunning(handle)
-try {
-  await handle.result
-  process.exit(0)
-} catch (error) {
-  console.error(error?.stack ?? String(error))
-  process.exit(1)
-}
+await runCrashLoopChild(env.execute('file-sink-crash'))

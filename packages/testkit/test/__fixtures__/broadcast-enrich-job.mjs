@@ -38,7 +38,7 @@
 // the first, the function reads the broadcast state as empty until its first rule update, which clears
 // it. The test's negative control runs this and expects its checks to fail.
 import { MapStateDescriptor, StreamExecutionEnvironment, ValueStateDescriptor, datagenSource } from '@sluice/core'
-import { TransactionalFileSink, reportRunning } from '@sluice/testkit'
+import { TransactionalFileSink, runCrashLoopChild } from '@sluice/testkit'
 
 const required = (name) => {
   const value = process.env[name]
@@ -140,12 +140,4 @@ env
   .sinkTo(new TransactionalFileSink({ directory: required('OUTPUT_DIR') }))
   .uid('file-sink')
 
-const handle = env.execute('broadcast-enrich')
-void reportRunning(handle)
-try {
-  await handle.result
-  process.exit(0)
-} catch (error) {
-  console.error(error?.stack ?? String(error))
-  process.exit(1)
-}
+await runCrashLoopChild(env.execute('broadcast-enrich'))

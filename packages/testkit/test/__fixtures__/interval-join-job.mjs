@@ -19,7 +19,7 @@
 // o.t - 2 <= p.t <= o.t + 1. Each output record is { order, payment, id } (the two event times and the
 // id): one per joined pair, exactly once.
 import { StreamExecutionEnvironment, WatermarkStrategy, datagenSource } from '@sluice/core'
-import { TransactionalFileSink, reportRunning } from '@sluice/testkit'
+import { TransactionalFileSink, runCrashLoopChild } from '@sluice/testkit'
 
 const required = (name) => {
   const value = process.env[name]
@@ -64,12 +64,4 @@ orders
   .sinkTo(new TransactionalFileSink({ directory: required('OUTPUT_DIR') }))
   .uid('file-sink')
 
-const handle = env.execute('interval-join')
-void reportRunning(handle)
-try {
-  await handle.result
-  process.exit(0)
-} catch (error) {
-  console.error(error?.stack ?? String(error))
-  process.exit(1)
-}
+await runCrashLoopChild(env.execute('interval-join'))

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, open } from 'node:fs/promises'
 import path from 'node:path'
 import { StreamExecutionEnvironment } from '@sluice/core'
-import { TransactionalFileSink, reportRunning } from '@sluice/testkit'
+import { TransactionalFileSink, runCrashLoopChild } from '@sluice/testkit'
 
 /**
  * NOT exactly-once, on purpose: writes every batch straight into `committed/`, so what a killed run
@@ -75,12 +75,4 @@ env
   )
   .uid('file-sink')
 
-const handle = env.execute('running-sum')
-void reportRunning(handle)
-try {
-  await handle.result
-  process.exit(0)
-} catch (error) {
-  console.error(error?.stack ?? String(error))
-  process.exit(1)
-}
+await runCrashLoopChild(env.execute('running-sum'))

@@ -12,7 +12,7 @@
 // watermarks made per datagen split (monotonous timestamps). Each output record is
 // { key, start, count }: one per key and window, exactly once.
 import { StreamExecutionEnvironment, TumblingEventTimeWindows, WatermarkStrategy, datagenSource } from '@sluice/core'
-import { TransactionalFileSink, reportRunning } from '@sluice/testkit'
+import { TransactionalFileSink, runCrashLoopChild } from '@sluice/testkit'
 
 const required = (name) => {
   const value = process.env[name]
@@ -50,12 +50,4 @@ env
   .sinkTo(new TransactionalFileSink({ directory: required('OUTPUT_DIR') }))
   .uid('file-sink')
 
-const handle = env.execute('window-count')
-void reportRunning(handle)
-try {
-  await handle.result
-  process.exit(0)
-} catch (error) {
-  console.error(error?.stack ?? String(error))
-  process.exit(1)
-}
+await runCrashLoopChild(env.execute('window-count'))

@@ -8,14 +8,11 @@
 // One JSON line per joined pair (FactOrderItem, money exact):
 //   {"goodsId":"2","goodsName":"iphone12","count":"4","totalMoney":"48000"}
 import { pathToFileURL } from 'node:url'
-import { datagenSource, StreamExecutionEnvironment, WatermarkStrategy } from '@sluice/core'
-import { factOrderItem, optionsFromEnvironment, sourceOptions } from './goods-order-model.mjs'
+import { factOrderItem, goodsAndOrderItemStreams, printJoinedFacts } from './goods-order-model.mjs'
 
 /** Builds the interval join on `env`; returns the stream of FactOrderItem. */
 export function buildIntervalJoin(env, options) {
-  const { goods, orderItems } = sourceOptions(options)
-  const goodsStream = env.fromSource(datagenSource(goods), WatermarkStrategy.forMonotonousTimestamps(), 'goods')
-  const orderItemStream = env.fromSource(datagenSource(orderItems), WatermarkStrategy.forMonotonousTimestamps(), 'order items')
+  const { goods: goodsStream, orderItems: orderItemStream } = goodsAndOrderItemStreams(env, options)
   return goodsStream
     .keyBy((g) => g.goodsId)
     .intervalJoin(orderItemStream.keyBy((item) => item.goodsId))
@@ -23,21 +20,8 @@ export function buildIntervalJoin(env, options) {
     .process({ processElement: (g, item, _context, out) => out.collect(factOrderItem(g, item)) }, 'interval-join goods with order items')
 }
 
-async function main() {
-  const options = optionsFromEnvironment()
-  const env = StreamExecutionEnvironment.create({ parallelism: options.parallelism })
-  buildIntervalJoin(env, options)
-    .map((fact) => JSON.stringify(fact))
-    .print()
-  const job = env.execute('goods-order-interval-join')
-  process.once('SIGINT', () => void job.cancel())
-  process.once('SIGTERM', () => void job.cancel())
-  const result = await job.result
-  console.error(`job ${result.jobName} ${result.state}`)
-}
-
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error) => {
+  printJoinedFacts('goods-order-interval-join', buildIntervalJoin).catch((error) => {
     console.error(error)
     process.exit(1)
   })

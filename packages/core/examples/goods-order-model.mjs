@@ -4,7 +4,7 @@
 //
 // Event time is simulated: second s of the run has timestamp `startMs + s * 1000` for the goods and
 // `+ 500` for the order items, so runs are reproducible; the generators are pure functions of the index.
-import { seededInt } from '@sluice/core'
+import { datagenSource, seededInt, StreamExecutionEnvironment, WatermarkStrategy } from '@sluice/core'
 import { formatDecimal, multiplyDecimal, parseDecimal } from './decimal.mjs'
 
 /** The seed's GOODS_LIST: goodsId, goodsName, goodsPrice (a decimal string: exact money). */
@@ -62,7 +62,7 @@ export function optionsFromEnvironment(environment = process.env) {
 }
 
 /** The goods and order-item sources as datagen options: bounded with `seconds`, else endless at the seed's pace. */
-export function sourceOptions({ seconds, startMs }) {
+function sourceOptions({ seconds, startMs }) {
   const paced = seconds === undefined
   return {
     goods: {
@@ -76,4 +76,30 @@ export function sourceOptions({ seconds, startMs }) {
       ...(paced ? { recordsPerSecond: 2 } : { count: seconds * 2 }),
     },
   }
+}
+
+/** The goods and order-item streams on `env`, with timestamps and monotonous watermarks. */
+export function goodsAndOrderItemStreams(env, options) {
+  const { goods, orderItems } = sourceOptions(options)
+  return {
+    goods: env.fromSource(datagenSource(goods), WatermarkStrategy.forMonotonousTimestamps(), 'goods'),
+    orderItems: env.fromSource(datagenSource(orderItems), WatermarkStrategy.forMonotonousTimestamps(), 'order items'),
+  }
+}
+
+/**
+ * The examples' `main`: builds the join with `build(env, options)` (options from the environment),
+ * prints one JSON line per FactOrderItem, cancels on SIGINT/SIGTERM and reports the job's end on stderr.
+ */
+export async function printJoinedFacts(jobName, build) {
+  const options = optionsFromEnvironment()
+  const env = StreamExecutionEnvironment.create({ parallelism: options.parallelism })
+  build(env, options)
+    .map((fact) => JSON.stringify(fact))
+    .print()
+  const job = env.execute(jobName)
+  process.once('SIGINT', () => void job.cancel())
+  process.once('SIGTERM', () => void job.cancel())
+  const result = await job.result
+  console.error(`job ${result.jobName} ${result.state}`)
 }

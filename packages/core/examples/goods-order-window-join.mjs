@@ -9,14 +9,12 @@
 // Every goods is in the goods stream once per second, so an order item meets its goods five times in
 // its 5 s window: five identical facts (as in Flink; the seed's dimension stream behaves the same way).
 import { pathToFileURL } from 'node:url'
-import { datagenSource, StreamExecutionEnvironment, TumblingEventTimeWindows, WatermarkStrategy } from '@sluice/core'
-import { factOrderItem, optionsFromEnvironment, sourceOptions } from './goods-order-model.mjs'
+import { TumblingEventTimeWindows } from '@sluice/core'
+import { factOrderItem, goodsAndOrderItemStreams, printJoinedFacts } from './goods-order-model.mjs'
 
 /** Builds the join on `env`; returns the stream of FactOrderItem. */
 export function buildWindowJoin(env, options) {
-  const { goods, orderItems } = sourceOptions(options)
-  const goodsStream = env.fromSource(datagenSource(goods), WatermarkStrategy.forMonotonousTimestamps(), 'goods')
-  const orderItemStream = env.fromSource(datagenSource(orderItems), WatermarkStrategy.forMonotonousTimestamps(), 'order items')
+  const { goods: goodsStream, orderItems: orderItemStream } = goodsAndOrderItemStreams(env, options)
   return goodsStream
     .join(orderItemStream)
     .where((g) => g.goodsId)
@@ -25,21 +23,8 @@ export function buildWindowJoin(env, options) {
     .apply((g, item) => factOrderItem(g, item), 'join goods with order items')
 }
 
-async function main() {
-  const options = optionsFromEnvironment()
-  const env = StreamExecutionEnvironment.create({ parallelism: options.parallelism })
-  buildWindowJoin(env, options)
-    .map((fact) => JSON.stringify(fact))
-    .print()
-  const job = env.execute('goods-order-window-join')
-  process.once('SIGINT', () => void job.cancel())
-  process.once('SIGTERM', () => void job.cancel())
-  const result = await job.result
-  console.error(`job ${result.jobName} ${result.state}`)
-}
-
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error) => {
+  printJoinedFacts('goods-order-window-join', buildWindowJoin).catch((error) => {
     console.error(error)
     process.exit(1)
   })

@@ -26,6 +26,7 @@ import type { TimeDomain } from '../../state/heap-keyed-state-backend.js'
 import { AbstractStreamOperator, perSubtaskInstance } from '../abstract-stream-operator.js'
 import type { Timestamps } from '../stream-element.js'
 import type { OperatorSubtaskState } from '../stream-operator.js'
+import { OpenSlotCache } from './open-slot-cache.js'
 import {
   endOf,
   isEmptyWindowKeyState,
@@ -119,6 +120,8 @@ export class WindowOperator extends AbstractStreamOperator {
   /** The windows whose timers are firing now (so that a deletion during the firing is honoured). */
   private firing: { domain: TimeDomain; timestamp: number; windows: number[] } | undefined
   private readonly partitionedStates = new Map<string, unknown>()
+  /** Tumbling fast path: each key's last window slot (a cache of the keys' state, see OpenSlotCache). */
+  private readonly openSlots = new OpenSlotCache()
 
   constructor(uid: string, name: string, keySelector: (value: unknown) => Key, private readonly spec: WindowOperatorSpec) {
     super(uid, name, keySelector)
@@ -147,6 +150,7 @@ export class WindowOperator extends AbstractStreamOperator {
       getCurrentWatermark: () => this.watermark,
     }
     this.processContext = new WindowProcessContext(this, this.merging)
+    this.openSlots.clear()
     if (this.windowFunction !== undefined) {
       this.windowFunction = perSubtaskInstance(this.windowFunction)
       return this.windowFunction.open?.(this.keyedRuntimeContext())
@@ -159,18 +163,56 @@ export class WindowOperator extends AbstractStreamOperator {
     const backend = this.requireBackend()
     const keySelector = this.keySelector as (value: unknown) => Key
     this.watermark = this.context.currentWatermark()
-    const tumbling = this.tumbling
+    if (this.tumbling !== undefined && timestamps !== null) {
+      this.processTumblingBatch(values, timestamps, this.tumbling)
+      return
+    }
     for (let index = 0; index < values.length; index++) {
       const value = values[index]
       backend.setCurrentKey(keySelector(value))
       this.current = this.state.value()
-      const timestamp = timestamps === null ? undefined : timestamps[index]
-      if (tumbling !== undefined && timestamp !== undefined && timestamp > Number.NEGATIVE_INFINITY) {
-        this.processTumbling(value, timestamp, tumbling.size, tumbling.offset)
+      this.processElement(value, timestamps === null ? undefined : timestamps[index])
+      this.releaseIfEmpty()
+    }
+  }
+
+  /**
+   * A batch for tumbling event-time windows with the default trigger. Nearly every element goes to
+   * its key's last window, still open (its max timestamp, hence its cleanup time, above the watermark:
+   * neither late nor firing at once) with its timers registered: then only the contents change, and
+   * the slot comes from the {@link OpenSlotCache} without making the key current or reading its state.
+   * Every other element takes `processTumbling` (or `processElement` without a timestamp).
+   */
+  private processTumblingBatch(values: unknown[], timestamps: (number | undefined)[], tumbling: { size: number; offset: number }): void {
+    const backend = this.requireBackend()
+    const keySelector = this.keySelector as (value: unknown) => Key
+    const openSlots = this.openSlots
+    const watermark = this.watermark
+    const size = tumbling.size
+    const contents = this.spec.contents
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index]
+      const key = keySelector(value)
+      const timestamp = timestamps[index]
+      const slot = openSlots.get(key)
+      if (slot !== undefined && timestamp !== undefined && timestamp < slot.e && timestamp >= slot.e - size && slot.e - 1 > watermark) {
+        if (contents.kind === 'aggregate') slot.v = contents.aggregate.add(value, slot.v)
+        else if (contents.kind === 'reduce') slot.v = contents.reduce(slot.v, value)
+        else (slot.v as unknown[]).push(value)
+        continue
+      }
+      backend.setCurrentKey(key)
+      this.current = this.state.value()
+      if (timestamp !== undefined && timestamp > Number.NEGATIVE_INFINITY) {
+        this.processTumbling(value, timestamp, size, tumbling.offset)
       } else {
         this.processElement(value, timestamp)
         this.releaseIfEmpty()
       }
+      const current = this.current as WindowKeyState | undefined
+      const last = current === undefined ? undefined : lastSlotOf(current)
+      // Only a slot whose timers are registered may take elements without processTumbling.
+      openSlots.set(key, last?.t ? last : undefined)
     }
   }
 
@@ -356,6 +398,8 @@ export class WindowOperator extends AbstractStreamOperator {
 
   /** Fires the current key's timers at `timestamp`: one per window that registered one. */
   private fireTimers(domain: TimeDomain, timestamp: number): void {
+    // The key's slots may be removed now: its next element takes the slow path and caches again.
+    if (this.tumbling !== undefined) this.openSlots.set(this.requireBackend().getCurrentKey(), undefined)
     const current = this.state.value()
     this.current = current
     if (this.tumbling !== undefined && current !== undefined && current.et === null && domain === 'EVENT_TIME') {

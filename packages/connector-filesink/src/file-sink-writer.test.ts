@@ -16,11 +16,14 @@ import type { FileSinkWriterState } from './file-writer-state.js'
 import { OnCheckpointRollingPolicy } from './rolling-policy.js'
 
 let basePath: string
+/** Every writer a test opened: closed after the test, also the ones a test abandons to play a crash. */
+const openedWriters: FileSinkWriter<unknown>[] = []
 beforeEach(async () => {
   basePath = path.join(await mkdtemp(path.join(tmpdir(), 'sluice-filesink-writer-')), 'out')
 })
 afterEach(async () => {
   vi.useRealTimers()
+  await Promise.allSettled(openedWriters.splice(0).map((writer) => writer.close()))
   await rm(path.dirname(basePath), { recursive: true, force: true })
 })
 
@@ -29,10 +32,14 @@ const rows = (configure: (builder: RowFormatBuilder<string>) => RowFormatBuilder
   configure(FileSink.forRowFormat<string>(basePath).withBucketAssigner(new BasePathBucketAssigner()).withWarnWithoutCheckpointing(false)).build()
 
 async function open<T>(sink: FileSink<T>, subtaskId = 0, parallelism = 1): Promise<FileSinkWriter<T>> {
-  return (await sink.createWriter(initContext(subtaskId, parallelism))) as FileSinkWriter<T>
+  const writer = (await sink.createWriter(initContext(subtaskId, parallelism))) as FileSinkWriter<T>
+  openedWriters.push(writer as FileSinkWriter<unknown>)
+  return writer
 }
 async function restore<T>(sink: FileSink<T>, states: FileSinkWriterState[], checkpointId: number, subtaskId = 0, parallelism = 1): Promise<FileSinkWriter<T>> {
-  return (await sink.restoreWriter(initContext(subtaskId, parallelism, checkpointId), states)) as FileSinkWriter<T>
+  const writer = (await sink.restoreWriter(initContext(subtaskId, parallelism, checkpointId), states)) as FileSinkWriter<T>
+  openedWriters.push(writer as FileSinkWriter<unknown>)
+  return writer
 }
 const names = async (directory = basePath) => (await readdir(directory)).sort()
 const text = (file: string) => readFile(file, 'utf8')
@@ -308,10 +315,10 @@ describe('bad input', () => {
 
   it('names a record whose encoding is neither a string nor bytes, and one JSON cannot hold', async () => {
     const sink = FileSink.forRowFormat<unknown>(basePath, { encode: () => 42 as never }).withBucketAssigner(new BasePathBucketAssigner()).build()
-    const writer = (await sink.createWriter(initContext())) as FileSinkWriter<unknown>
+    const writer = await open(sink)
     await expect(writer.write([{ id: 7 }], batchContext())).rejects.toThrow(/record 0 of the batch \(bucket '', value \{"id":7\}\).*returned number/)
     const json = FileSink.forRowFormat<unknown>(basePath, new JsonLinesEncoder()).withBucketAssigner(new BasePathBucketAssigner()).build()
-    const jsonWriter = (await json.createWriter(initContext())) as FileSinkWriter<unknown>
+    const jsonWriter = await open(json)
     await expect(jsonWriter.write([1, 2, { n: 3n }], batchContext())).rejects.toThrow(/record 2 of the batch.*BigInt/)
   })
 

@@ -142,6 +142,58 @@ describe('watermark alignment of two sources with very different event-time spee
   })
 })
 
+describe('watermark alignment per split (a reader with pauseOrResumeSplits)', () => {
+  // One source subtask, two splits of one datagen (halves of the index range): split 0 at 1 ms of event
+  // time per record, split 1 at 10 ms. Watermarks are per split; the subtask's is their minimum, so
+  // alignment of whole subtasks (one member here) never holds split 1 back.
+  const PER_SPLIT = 10_000
+  const FAST_STEP = 10
+  const DRIFT = 2000
+
+  const run = async (aligned: boolean) => {
+    const max = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY]
+    let maxLead = Number.NEGATIVE_INFINITY
+    const seen: number[] = []
+    const env = StreamExecutionEnvironment.create({ parallelism: 1, onWarning: () => {} })
+    const strategy = aligned ? punctuated().withWatermarkAlignment('splits', DRIFT) : punctuated()
+    const source = datagenSource<Event>({
+      generator: (i) => ({ side: i < PER_SPLIT ? 'slow' : 'fast', i, k: i % 10 }),
+      count: 2 * PER_SPLIT,
+      timestamp: (_event, i) => (i < PER_SPLIT ? i : (i - PER_SPLIT) * FAST_STEP),
+      batchSize: BATCH,
+      splits: 2,
+    })
+    env
+      .fromSource(source, 'two-splits', { watermarkStrategy: strategy })
+      .process({
+        processElement: (event: Event, context, out) => {
+          const split = event.side === 'slow' ? 0 : 1
+          const timestamp = context.timestamp() as number
+          max[split] = Math.max(max[split] as number, timestamp)
+          // Only while split 0 still runs: once it has ended nothing holds split 1 back (as in Flink).
+          const slow = max[0] as number
+          if (split === 1 && slow > Number.NEGATIVE_INFINITY && slow < PER_SPLIT - 1) maxLead = Math.max(maxLead, timestamp - slow)
+          seen.push(event.i)
+          out.collect(event)
+        },
+      })
+      .sinkTo(directSink<Event>())
+    await env.execute(`split-alignment-${aligned}`).result
+    return { maxLead, seen }
+  }
+
+  it('without it the fast split runs far ahead; with it, its lead stays within maxAllowedDrift + a poll, and every record comes once', async () => {
+    const free = await run(false)
+    const aligned = await run(true)
+    const slack = BATCH * FAST_STEP + BATCH
+    expect(aligned.maxLead).toBeLessThanOrEqual(DRIFT + slack)
+    expect(free.maxLead).toBeGreaterThan(3 * (DRIFT + slack))
+    const expected = Array.from({ length: 2 * PER_SPLIT }, (_, i) => i)
+    expect([...aligned.seen].sort((a, b) => a - b)).toEqual(expected)
+    expect([...free.seen].sort((a, b) => a - b)).toEqual(expected)
+  })
+})
+
 describe('what does not hold an alignment group back', () => {
   const FAST = 5000
   const STEP = 10

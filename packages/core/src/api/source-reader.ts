@@ -49,6 +49,16 @@ export interface SourceReader<T, Split extends SourceSplit> {
   notifyNoMoreSplits(): void
   snapshotState(checkpointId: number): Split[]
   notifyCheckpointComplete?(checkpointId: number): Promise<void> | void
+  /**
+   * Stops and restarts reading single splits: watermark alignment per split (Flink's
+   * `SourceReader#pauseOrResumeSplits`). Called by the runtime from the subtask's loop, between polls,
+   * with split ids: a split whose own watermark (per-split watermarks, `createOutputForSplit`) went
+   * above its alignment group's maximum allowed watermark is paused, a paused one that fell back within
+   * it is resumed. A paused split emits nothing but stays owned (and checkpointed) as before; a reader
+   * whose splits are all paused answers `NOTHING_AVAILABLE` and resolves `isAvailable()` once one is
+   * resumed. Optional: without it alignment holds back the whole subtask only.
+   */
+  pauseOrResumeSplits?(splitsToPause: readonly string[], splitsToResume: readonly string[]): void
   close(): Promise<void> | void
 }
 

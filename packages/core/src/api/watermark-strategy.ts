@@ -109,8 +109,9 @@ export class WatermarkStrategy<T> {
    *   whenever a watermark of the group changes, and takes effect between two `pollNext` calls: the
    *   records of one poll are the slack. A paused subtask still takes checkpoints, stops and cancels.
    * - While paused, the subtask's idleness clock stands still: holding back is not being idle.
-   * - The whole subtask pauses; a subtask reading several splits does not pause them one by one
-   *   (Flink's per-split alignment), so splits of one subtask can drift apart as without alignment.
+   * - Splits too (Flink's per-split alignment): with watermarks per split and a reader that implements
+   *   `SourceReader.pauseOrResumeSplits`, each split whose own watermark is above the limit is paused
+   *   and resumed on its own. A reader without it is paused as a whole only.
    * - Only at the source (`fromSource`): `assignTimestampsAndWatermarks` ignores it, as in Flink.
    *
    * `updateInterval` (ms, default 1000) is accepted for code written against Flink, where subtasks

@@ -148,6 +148,41 @@ describe('datagenSource', () => {
       expect(output.values).toEqual([0, 2, 1, 3, 4, 6, 5, 7])
     })
 
+    it('skips paused splits (watermark alignment per split), waits when all are paused, resumes where they stopped', async () => {
+      const source = datagenSource({ generator: identity, splits: 2, batchSize: 2 })
+      const reader = source.createReader({ subtaskId: 0, parallelism: 1, sendSplitRequest: () => {} })
+      reader.addSplits([
+        { splitId: '0', next: 0, end: null, stride: 2 },
+        { splitId: '1', next: 1, end: null, stride: 2 },
+      ])
+      const output = collectingOutput<number>()
+      reader.pauseOrResumeSplits?.(['1'], [])
+      for (let poll = 0; poll < 3; poll++) expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')
+      expect(output.values).toEqual([0, 2, 4, 6, 8, 10])
+      reader.pauseOrResumeSplits?.(['0'], [])
+      expect(reader.pollNext(output)).toBe('NOTHING_AVAILABLE')
+      let available = false
+      const waiting = reader.isAvailable().then(() => {
+        available = true
+      })
+      await Promise.resolve()
+      expect(available).toBe(false)
+      reader.pauseOrResumeSplits?.([], ['1'])
+      await waiting
+      expect(available).toBe(true)
+      // Split 1 starts where it was; split 0 stays paused; the checkpoint still holds both positions.
+      for (let poll = 0; poll < 2; poll++) expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')
+      expect(output.values.slice(6)).toEqual([1, 3, 5, 7])
+      expect(reader.snapshotState(1)).toEqual([
+        { splitId: '0', next: 12, end: null, stride: 2 },
+        { splitId: '1', next: 9, end: null, stride: 2 },
+      ])
+      reader.pauseOrResumeSplits?.([], ['0'])
+      expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')
+      expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')
+      expect(output.values.slice(10)).toEqual([12, 14, 9, 11])
+    })
+
     it('continues exactly where the checkpoint was: no index twice, none skipped', async () => {
       const splits = 4
       const source = datagenSource({ generator: identity, splits, batchSize: 50 })

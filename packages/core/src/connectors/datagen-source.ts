@@ -52,7 +52,8 @@ const burstSeconds = 0.1
  * The index space is cut into `splits` splits (default: parallelism), spread round-robin over the
  * readers. Bounded (`count` given): `[0, count)` in contiguous ranges, never an empty one. Unbounded:
  * split `k` of `S` yields `k, k + S, k + 2S, ...`. A reader with several splits takes turns between them
- * one batch at a time, so no unbounded split starves another.
+ * one batch at a time, so no unbounded split starves another; a split paused by watermark alignment
+ * (`pauseOrResumeSplits`) is skipped until resumed.
  *
  * Exactly-once and reproducible: each split's position is its next index, checkpointed and restored
  * as is, and since the generator is a pure function of the index a restored job emits exactly the
@@ -133,6 +134,8 @@ class DatagenReader<T> implements SourceReader<T, DatagenSplit> {
   private readonly splits: SplitPosition[] = []
   /** The split the next poll serves. */
   private turn = 0
+  /** Splits paused by watermark alignment: skipped until resumed. */
+  private readonly paused = new Set<string>()
   private noMoreSplits = false
   private closed = false
   private readonly availability = new AvailabilityNotifier()
@@ -157,6 +160,10 @@ class DatagenReader<T> implements SourceReader<T, DatagenSplit> {
     const budget = this.rateLimiter === undefined ? this.batchSize : this.rateLimiter.take(this.batchSize)
     if (budget === 0) return 'NOTHING_AVAILABLE'
     if (this.turn >= this.splits.length) this.turn = 0
+    if (this.paused.size > 0 && !this.nextUnpausedTurn()) {
+      this.rateLimiter?.giveBack(budget)
+      return 'NOTHING_AVAILABLE'
+    }
     const split = this.splits[this.turn] as SplitPosition
     const { generator, timestamp } = this
     const { end, stride } = split
@@ -196,6 +203,7 @@ class DatagenReader<T> implements SourceReader<T, DatagenSplit> {
     if (emitted < budget) this.rateLimiter?.giveBack(budget - emitted)
     if (index >= end) {
       this.splits.splice(this.turn, 1)
+      this.paused.delete(split.splitId)
       if (splitAware) output.releaseOutputForSplit(split.splitId)
     } else {
       this.turn++
@@ -205,9 +213,28 @@ class DatagenReader<T> implements SourceReader<T, DatagenSplit> {
     return 'MORE_AVAILABLE'
   }
 
+  /** Moves `turn` to the first split from it on (wrapping) that is not paused; false when all are. */
+  private nextUnpausedTurn(): boolean {
+    for (let step = 0; step < this.splits.length; step++) {
+      const candidate = (this.turn + step) % this.splits.length
+      if (!this.paused.has((this.splits[candidate] as SplitPosition).splitId)) {
+        this.turn = candidate
+        return true
+      }
+    }
+    return false
+  }
+
+  pauseOrResumeSplits(splitsToPause: readonly string[], splitsToResume: readonly string[]): void {
+    for (const splitId of splitsToPause) this.paused.add(splitId)
+    for (const splitId of splitsToResume) this.paused.delete(splitId)
+    if (splitsToResume.length > 0) this.availability.notify()
+  }
+
   isAvailable(): Promise<void> {
     if (this.closed || (this.splits.length === 0 && this.noMoreSplits)) return availableNow
     if (this.splits.length === 0) return this.availability.wait()
+    if (this.paused.size > 0 && this.splits.every((split) => this.paused.has(split.splitId))) return this.availability.wait()
     const waitMilliseconds = this.rateLimiter?.millisecondsUntilAvailable() ?? 0
     if (waitMilliseconds === 0) return availableNow
     if (this.refillTimer === undefined) {

@@ -72,6 +72,11 @@ export class WatermarkAlignmentMember {
   idle = false
   /** `combined + maxAllowedDrift` as of the last change in the group (Flink's max desired watermark). */
   maxAllowedWatermark = MAX_WATERMARK
+  /**
+   * Called after each change of the group (from the task loop of whichever subtask reported it), so
+   * that the source can pause or resume single splits against the new {@link maxAllowedWatermark}.
+   */
+  onAlign: (() => void) | undefined
   private waiter: { promise: Promise<void>; resolve: () => void } | undefined
   private pausedSince = 0
   private pausedTotal = 0
@@ -131,6 +136,7 @@ export class WatermarkAlignmentMember {
     // A member whose input ended has nothing left to hold back.
     if (this.watermark > this.maxAllowedWatermark && this.watermark !== MAX_WATERMARK) this.pause()
     else this.resume()
+    this.onAlign?.()
   }
 
   private pause(): void {

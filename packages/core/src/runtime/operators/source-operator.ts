@@ -40,6 +40,10 @@ export class SourceOperator extends AbstractStreamOperator {
   private nextPeriodicEmit = Number.POSITIVE_INFINITY
   private finalWatermarkSent = false
   private alignment: WatermarkAlignmentMember | undefined
+  /** Splits paused by watermark alignment per split (readers with `pauseOrResumeSplits`). */
+  private readonly pausedSplits = new Set<string>()
+  /** Inside the reader's `pollNext`. */
+  private polling = false
 
   constructor(
     uid: string,
@@ -81,6 +85,13 @@ export class SourceOperator extends AbstractStreamOperator {
       sendSplitRequest: this.sendSplitRequest,
     })
     await this.reader.start()
+    if (alignment !== undefined && this.reader.pauseOrResumeSplits !== undefined) {
+      // A change in the group can come from this reader's own poll (a watermark it emits): the reader
+      // is then told after the poll, never from inside it.
+      alignment.onAlign = () => {
+        if (!this.polling) this.alignSplits()
+      }
+    }
     const restored = context.restoredState?.lists?.splits
     if (restored && restored.length > 0) {
       const serializer = this.source.splitSerializer()
@@ -93,8 +104,46 @@ export class SourceOperator extends AbstractStreamOperator {
   }
 
   pollNext(): InputStatus {
-    if (this.alignment?.paused) return 'NOTHING_AVAILABLE'
-    return this.reader.pollNext(this.readerOutput)
+    const alignment = this.alignment
+    if (alignment === undefined) return this.reader.pollNext(this.readerOutput)
+    if (alignment.paused) return 'NOTHING_AVAILABLE'
+    if (alignment.onAlign === undefined) return this.reader.pollNext(this.readerOutput)
+    this.polling = true
+    let status: InputStatus
+    try {
+      status = this.reader.pollNext(this.readerOutput)
+    } finally {
+      this.polling = false
+    }
+    this.alignSplits()
+    return status
+  }
+
+  /**
+   * Watermark alignment per split (Flink's `SourceOperator#checkSplitWatermarkAlignment`): pauses each
+   * split whose watermark is above the group's maximum allowed watermark and resumes each paused split
+   * that is no longer. Runs after every poll and after every change in the group.
+   */
+  private alignSplits(): void {
+    const alignment = this.alignment
+    const reader = this.reader
+    if (alignment === undefined || reader?.pauseOrResumeSplits === undefined) return
+    const maxAllowed = alignment.maxAllowedWatermark
+    const watermarks = this.watermarks.splitWatermarks()
+    const toPause: string[] = []
+    const toResume: string[] = []
+    for (const [splitId, watermark] of watermarks) {
+      const paused = this.pausedSplits.has(splitId)
+      if (watermark > maxAllowed && watermark !== MAX_WATERMARK) {
+        if (!paused) toPause.push(splitId)
+      } else if (paused) toResume.push(splitId)
+    }
+    // A split that finished (its output released) is no longer paused.
+    for (const splitId of this.pausedSplits) if (!watermarks.has(splitId)) this.pausedSplits.delete(splitId)
+    if (toPause.length === 0 && toResume.length === 0) return
+    for (const splitId of toPause) this.pausedSplits.add(splitId)
+    for (const splitId of toResume) this.pausedSplits.delete(splitId)
+    reader.pauseOrResumeSplits(toPause, toResume)
   }
 
   isAvailable(): Promise<void> {
@@ -129,6 +178,7 @@ export class SourceOperator extends AbstractStreamOperator {
     if (now >= this.nextPeriodicEmit) {
       this.watermarks.emitPeriodic()
       this.nextPeriodicEmit = now + interval
+      this.alignSplits()
     }
     // Every wake-up of the task reaches every operator: ask again for ours.
     if (this.nextPeriodicEmit !== Number.POSITIVE_INFINITY) this.context.processingTime.requestWakeup(this.nextPeriodicEmit)
@@ -150,8 +200,10 @@ export class SourceOperator extends AbstractStreamOperator {
 
   override close(): Promise<void> | void {
     // A closed subtask holds nobody back (in Flink its coordinator stops counting it).
-    this.alignment?.leave()
+    const alignment = this.alignment
     this.alignment = undefined
+    if (alignment !== undefined) alignment.onAlign = undefined
+    alignment?.leave()
     return this.reader?.close()
   }
 }

@@ -120,4 +120,42 @@ describe('SourceWatermarks: collectBatch is collect for each record', () => {
     const plain = new SourceWatermarks<Event>(new OutputBuffer(), undefined, { currentProcessingTime: () => 0 })
     expect(() => plain.readerOutput.collectBatch?.(events(0, 1), [])).toThrow(IllegalStateError)
   })
+
+  it('withIdleness per split: a silent split goes idle and no longer holds the others back; its next record makes it count again', () => {
+    let now = 0
+    const buffer = new OutputBuffer()
+    const strategy = WatermarkStrategy.forMonotonousTimestamps<Event>().withIdleness(100)
+    const watermarks = new SourceWatermarks<Event>(buffer, strategy, { currentProcessingTime: () => now })
+    const busy = watermarks.readerOutput.createOutputForSplit('busy')
+    const silent = watermarks.readerOutput.createOutputForSplit('silent')
+    const watermarksEmitted = () =>
+      emitted(buffer)
+        .filter((element) => (element as { kind?: string }).kind !== undefined)
+        .map((element) => {
+          const { kind, timestamp, status } = element as { kind: string; timestamp?: number; status?: string }
+          return kind === 'watermark' ? timestamp : status
+        })
+    silent.collect({ id: 0, time: 5 }, 5)
+    busy.collect({ id: 1, time: 50 }, 50)
+    watermarks.emitPeriodic()
+    // Both splits count: the minimum of their watermarks (timestamp - 1).
+    expect(watermarksEmitted()).toEqual([4])
+    // Only the busy split gets records; the silent one is held to 4 until its idle timeout runs out.
+    for (let step = 1; step <= 3; step++) {
+      now += 60
+      busy.collect({ id: 1 + step, time: 50 + step * 100 }, 50 + step * 100)
+      watermarks.emitPeriodic()
+    }
+    expect(watermarksEmitted()).toEqual([349])
+    now += 60
+    busy.collect({ id: 5, time: 450 }, 450)
+    watermarks.emitPeriodic()
+    expect(watermarksEmitted()).toEqual([449])
+    // The silent split's next record counts again: its watermark (599) is above the busy one's (449).
+    now += 10
+    silent.collect({ id: 6, time: 600 }, 600)
+    busy.collect({ id: 7, time: 500 }, 500)
+    watermarks.emitPeriodic()
+    expect(watermarksEmitted()).toEqual([499])
+  })
 })

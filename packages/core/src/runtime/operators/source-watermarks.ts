@@ -95,6 +95,11 @@ export class WatermarkOutputMultiplexer {
     if (this.partials.delete(id)) this.update()
   }
 
+  /** The watermark of output `id` (`MIN_WATERMARK` before its first), or undefined when not registered. */
+  watermarkOf(id: string): number | undefined {
+    return this.partials.get(id)?.watermark
+  }
+
   /** Runs the periodic emits of all outputs, then combines once. */
   deferred(emitAll: () => void): void {
     this.deferring = true
@@ -306,6 +311,16 @@ export class SourceWatermarks<T> {
       this.mainGenerator?.onPeriodicEmit(this.lazyMainOutput)
       for (const split of this.splits.values()) split.generator?.onPeriodicEmit(split.partial)
     })
+  }
+
+  /**
+   * The watermark of each split that has its own output (per-split watermarks), by split id: what
+   * watermark alignment compares per split.
+   */
+  splitWatermarks(): Map<string, number> {
+    const watermarks = new Map<string, number>()
+    for (const splitId of this.splits.keys()) watermarks.set(splitId, this.multiplexer.watermarkOf(splitId) ?? MIN_WATERMARK)
+    return watermarks
   }
 
   /** The end of input: the MAX watermark, after which nothing else is emitted. */

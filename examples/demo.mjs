@@ -11,7 +11,7 @@
 //          --from-savepoint <dir>  --fresh (delete old checkpoints first)
 import { rm } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { StreamExecutionEnvironment, ValueStateDescriptor, seededInt } from '@sluice/core'
+import { StreamExecutionEnvironment, TumblingProcessingTimeWindows, seededInt } from '@sluice/core'
 
 const { values: args } = parseArgs({
   options: {
@@ -45,27 +45,16 @@ const clicks = env
 
 // A keyed tumbling count: per page, count events and emit the count when the window's
 // processing-time timer fires. Counts and timers are keyed state, so they are in every checkpoint.
+// A tumbling processing-time window per page: its contents and timers are keyed state, in every
+// checkpoint and savepoint; a window still open at a savepoint fires right after the resume.
+const countClicks = { createAccumulator: () => 0, add: (_click, count) => count + 1, getResult: (count) => count, merge: (a, b) => a + b }
 const counts = clicks
   .keyBy((click) => click.page)
-  .process({
-    open(context) {
-      this.count = context.getState(new ValueStateDescriptor('count'))
-    },
-    processElement(_click, context) {
-      const current = this.count.value() ?? 0
-      if (current === 0) {
-        const now = context.timerService().currentProcessingTime()
-        context.timerService().registerProcessingTimeTimer(now - (now % WINDOW_MS) + WINDOW_MS - 1)
-      }
-      this.count.update(current + 1)
-    },
-    onTimer(timestamp, context, out) {
-      const windowEnd = timestamp + 1
-      out.collect(`${new Date(windowEnd - WINDOW_MS).toISOString().slice(11, 19)} ${context.getCurrentKey().padEnd(10)} ${this.count.value()}`)
-      this.count.clear()
-    },
-  }, 'Tumbling count')
-  .uid('tumbling-count')
+  .window(TumblingProcessingTimeWindows.of(WINDOW_MS))
+  .aggregate(countClicks, (page, window, [count], out) =>
+    out.collect(`${new Date(window.start).toISOString().slice(11, 19)} ${page.padEnd(10)} ${count}`),
+  )
+  .uid('tumbling-window-count')
 
 counts.print('count').uid('print')
 

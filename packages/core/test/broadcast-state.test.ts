@@ -5,7 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { KeyedBroadcastProcessFunction, BroadcastProcessFunction } from '../src/api/broadcast-process-function.js'
 import type { BroadcastState } from '../src/api/broadcast-state.js'
 import { StreamExecutionEnvironment } from '../src/api/environment.js'
-import { type ListState, ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor } from '../src/api/state.js'
+import type { Source } from '../src/api/source.js'
+import type { SourceReader } from '../src/api/source-reader.js'
+import type { SourceSplit } from '../src/api/source-split.js'
+import { type ListState, ListStateDescriptor, MapStateDescriptor, type ValueState, ValueStateDescriptor } from '../src/api/state.js'
 import { RestartStrategies } from '../src/checkpoint/restart-strategy.js'
 import { CollectSink } from '../src/connectors/collect-sink.js'
 import { fromElementsSource } from '../src/connectors/from-elements-source.js'
@@ -33,6 +36,29 @@ const until = async (condition: () => boolean, what: string, timeoutMs = 20_000)
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** Wraps a source so that its readers emit nothing until `isOpen()`: orders the inputs of a test without relying on timing. */
+function gatedSource<T, S extends SourceSplit, C>(source: Source<T, S, C>, isOpen: () => boolean): Source<T, S, C> {
+  return {
+    boundedness: source.boundedness,
+    createEnumerator: (context) => source.createEnumerator(context),
+    restoreEnumerator: (context, checkpoint) => source.restoreEnumerator(context, checkpoint),
+    splitSerializer: () => source.splitSerializer(),
+    enumeratorCheckpointSerializer: () => source.enumeratorCheckpointSerializer(),
+    createReader(context): SourceReader<T, S> {
+      const reader = source.createReader(context)
+      return {
+        start: () => reader.start(),
+        pollNext: (output) => (isOpen() ? reader.pollNext(output) : 'NOTHING_AVAILABLE'),
+        isAvailable: () => (isOpen() ? reader.isAvailable() : new Promise((resolve) => setTimeout(resolve, 2))),
+        addSplits: (splits) => reader.addSplits(splits),
+        notifyNoMoreSplits: () => reader.notifyNoMoreSplits(),
+        snapshotState: (checkpointId) => reader.snapshotState(checkpointId),
+        close: () => reader.close(),
+      }
+    },
   }
 }
 
@@ -155,7 +181,7 @@ function eventScripts(count: number, splits: number): ScriptStep<Event>[][] {
 }
 
 describe('keyed broadcast state', () => {
-  it('reads broadcast state on the keyed side and releases buffered keyed state with applyToKeyedState', async () => {
+  it('enriches every event exactly once whatever the arrival order of the two inputs (timing-dependent order)', async () => {
     const env = StreamExecutionEnvironment.create({ parallelism: 3, ...quiet })
     const users = env.fromSource(scriptedSource([[{ watermark: 0 }, ...USERS.map((u, i) => ({ value: u, timestamp: i }))]], { pauseMs: 100 }), 'users')
     const sink = new CollectSink<string>()
@@ -167,6 +193,146 @@ describe('keyed broadcast state', () => {
       .sinkTo(sink)
     await env.execute('enrich').result
     expect([...sink.results].sort()).toEqual(expectedEnriched(400))
+  })
+
+  it('buffers keyed events until the rule arrives; applyToKeyedState visits exactly the buffering keys on each subtask, releases them once and clears them', async () => {
+    // Phase 1 (no rule yet): every event is buffered. Per key: u1 3, u2 1, u3 2, u4 4, u5 1.
+    const early: Event[] = [1, 2, 1, 3, 4, 1, 3, 5, 4, 4, 4].map((u, seq) => ({ user: `u${u}`, seq }))
+    // Phase 2 (after the rule): a key that had buffered events, and a new key.
+    const late: Event[] = [
+      { user: 'u1', seq: 20 },
+      { user: 'u6', seq: 21 },
+    ]
+    const lastSeqDescriptor = new ValueStateDescriptor<number>('last-seq')
+    let processed = 0
+    let applied = 0
+    /** user → subtask and number of events, recorded when an event is added to the buffer. */
+    const buffered = new Map<string, { subtask: number; count: number }>()
+    /** user → the subtask its events were processed on (one per key). */
+    const keySubtask = new Map<string, number>()
+    /** What each applyToKeyedState call saw: `factor subtask:key ...`. */
+    const pendingVisits: string[] = []
+    const lastSeqVisits: string[] = []
+    const fn: KeyedBroadcastProcessFunction<string, Event, Rule, string> & { subtask?: number; pending?: ListState<Event>; lastSeq?: ValueState<number> } = {
+      open(context) {
+        this.subtask = context.subtaskId
+        this.pending = context.getListState(pendingDescriptor)
+        this.lastSeq = context.getState(lastSeqDescriptor)
+      },
+      processElement(event, context, out) {
+        processed++
+        expect(keySubtask.get(event.user) ?? this.subtask).toBe(this.subtask)
+        keySubtask.set(event.user, this.subtask as number)
+        ;(this.lastSeq as ValueState<number>).update(event.seq)
+        const factor = context.getBroadcastState(rulesDescriptor).get('bonus')
+        if (factor !== undefined) {
+          out.collect(`${event.user}#${event.seq}*${factor}`)
+          return
+        }
+        ;(this.pending as ListState<Event>).add(event)
+        const entry = buffered.get(event.user) ?? { subtask: this.subtask as number, count: 0 }
+        entry.count++
+        buffered.set(event.user, entry)
+      },
+      processBroadcastElement(rule, context, out) {
+        context.getBroadcastState(rulesDescriptor).put(rule.name, rule.factor)
+        context.applyToKeyedState(pendingDescriptor, (user, pending) => {
+          const events = [...pending.get()]
+          pendingVisits.push(`${rule.factor} ${this.subtask}:${user} pending=${events.map((e) => e.seq).join(',')}`)
+          for (const event of events) out.collect(`${event.user}#${event.seq}*${rule.factor}`)
+          pending.clear()
+        })
+        context.applyToKeyedState(lastSeqDescriptor, (user, lastSeq) => {
+          lastSeqVisits.push(`${rule.factor} ${this.subtask}:${user} last=${lastSeq.value()}`)
+        })
+        applied++
+      },
+    }
+    const env = StreamExecutionEnvironment.create({ parallelism: 2, ...quiet })
+    // The order is forced by gates, not by timing: early events → rule 10 (on both subtasks) → late events → rule 20.
+    const events = env
+      .fromSource(fromElementsSource(early), 'early')
+      .union(env.fromSource(gatedSource(fromElementsSource(late), () => applied === 2), 'late'))
+      .keyBy((e) => e.user)
+    const rules = env
+      .fromSource(gatedSource(fromElementsSource<Rule>([{ name: 'bonus', factor: 10 }]), () => processed === early.length), 'rule-10')
+      .union(env.fromSource(gatedSource(fromElementsSource<Rule>([{ name: 'bonus', factor: 20 }]), () => processed === early.length + late.length), 'rule-20'))
+    const sink = new CollectSink<string>()
+    events.connect(rules.broadcast(rulesDescriptor)).process(fn).sinkTo(sink)
+    await env.execute('apply-to-keyed-state').result
+
+    // Everything of phase 1 was buffered, per key, each key on one subtask; the keys are spread over both subtasks.
+    const counts = Object.fromEntries([...buffered].map(([user, entry]) => [user, entry.count]))
+    expect(counts).toEqual({ u1: 3, u2: 1, u3: 2, u4: 4, u5: 1 })
+    expect(new Set([...buffered.values()].map((entry) => entry.subtask))).toEqual(new Set([0, 1]))
+    // Rule 10 visits exactly the five buffering keys, each once on its own subtask, with its events in arrival order.
+    // Rule 20 visits none: the buffers were cleared, and u6 (arrived after the rule) never buffered.
+    const subtaskOf = (user: string) => keySubtask.get(user)
+    expect(pendingVisits.sort()).toEqual(
+      [
+        `10 ${subtaskOf('u1')}:u1 pending=0,2,5`,
+        `10 ${subtaskOf('u2')}:u2 pending=1`,
+        `10 ${subtaskOf('u3')}:u3 pending=3,6`,
+        `10 ${subtaskOf('u4')}:u4 pending=4,8,9,10`,
+        `10 ${subtaskOf('u5')}:u5 pending=7`,
+      ].sort(),
+    )
+    // A state other than the buffer: every key with an entry, on its subtask (u6 only after phase 2).
+    expect(lastSeqVisits.sort()).toEqual(
+      [
+        `10 ${subtaskOf('u1')}:u1 last=5`,
+        `10 ${subtaskOf('u2')}:u2 last=1`,
+        `10 ${subtaskOf('u3')}:u3 last=6`,
+        `10 ${subtaskOf('u4')}:u4 last=10`,
+        `10 ${subtaskOf('u5')}:u5 last=7`,
+        `20 ${subtaskOf('u1')}:u1 last=20`,
+        `20 ${subtaskOf('u2')}:u2 last=1`,
+        `20 ${subtaskOf('u3')}:u3 last=6`,
+        `20 ${subtaskOf('u4')}:u4 last=10`,
+        `20 ${subtaskOf('u5')}:u5 last=7`,
+        `20 ${subtaskOf('u6')}:u6 last=21`,
+      ].sort(),
+    )
+    // Each buffered event enriched once with rule 10; the late ones directly; nothing released again by rule 20.
+    expect([...sink.results].sort()).toEqual(
+      [...early.map((e) => `${e.user}#${e.seq}*10`), 'u1#20*10', 'u6#21*10'].sort(),
+    )
+  })
+
+  it.each([
+    ['put', (state: BroadcastState<string, string>) => state.put('u1', 'x')],
+    ['putAll', (state: BroadcastState<string, string>) => state.putAll(new Map([['u1', 'x']]))],
+    ['remove', (state: BroadcastState<string, string>) => state.remove('u1')],
+    ['clear', (state: BroadcastState<string, string>) => state.clear()],
+  ] as const)('is read-only in processElement of a keyed function: %s() fails the job with an IllegalStateError naming the state', async (method, write) => {
+    const env = StreamExecutionEnvironment.create({ ...quiet })
+    const users = env.fromElements<UserInfo>().broadcast(usersDescriptor)
+    let attempts = 0
+    const fn: KeyedBroadcastProcessFunction<string, Event, UserInfo, string> = {
+      processElement(_event, context) {
+        attempts++
+        // Not in the type: as a JavaScript user (or a cast) would call it.
+        write(context.getBroadcastState(usersDescriptor) as unknown as BroadcastState<string, string>)
+      },
+      processBroadcastElement() {},
+    }
+    const sink = new CollectSink<string>()
+    env
+      .fromElements(eventAt(0))
+      .keyBy((e) => e.user)
+      .connect(users)
+      .process(fn)
+      .sinkTo(sink)
+    const failure = await env.execute('keyed-read-only').result.catch((error: unknown) => error)
+    let cause: unknown = failure
+    while (cause instanceof Error && !IllegalStateError.isInstance(cause)) cause = cause.cause
+    expect(IllegalStateError.isInstance(cause)).toBe(true)
+    expect((cause as Error).message).toBe(
+      `broadcast state 'users' of operator 'Keyed Broadcast Process' (1/1) is read-only here: ${method}() was called from processElement or onTimer; ` +
+        'only processBroadcastElement may modify broadcast state (so that every subtask keeps the same copy)',
+    )
+    expect(attempts).toBe(1)
+    expect(sink.results).toEqual([])
   })
 
   it('fires timers of the keyed side with the key current and read-only broadcast state', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { DataStream } from '../src/api/data-stream.js'
 import { StreamExecutionEnvironment } from '../src/api/environment.js'
 import type { ProcessFunction } from '../src/api/functions.js'
 import { EventTimeSessionWindows } from '../src/api/windowing/event-time-session-windows.js'
@@ -111,6 +112,52 @@ describe('window join: the seed’s figures', () => {
       .sinkTo(sink)
     await env.execute('flat-join').result
     expect([...sink.results].sort()).toEqual(['0=0', '3=3', '4=4'])
+  })
+})
+
+describe('window join: flat (3 parameters) and plain (2 parameters) join functions', () => {
+  /** Joins ORANGE and GREEN in tumbling 2 ms windows, one key, parallelism 2; pairs: 0,0 1,0 | 2,3 3,3 | 4,4 5,4. */
+  async function joinFigure<Out>(apply: (joined: ReturnType<typeof joinOf>) => { sinkTo(sink: CollectSink<Out>): unknown }): Promise<Out[]> {
+    const env = StreamExecutionEnvironment.create({ parallelism: 2, ...quiet })
+    const o = env.fromSource(fromElementsSource(ORANGE, { timestamps: (n) => n }), 'orange')
+    const g = env.fromSource(fromElementsSource(GREEN, { timestamps: (n) => n }), 'green')
+    const sink = new CollectSink<Out>()
+    apply(joinOf(o, g)).sinkTo(sink)
+    await env.execute('join-functions').result
+    return [...sink.results]
+  }
+  const joinOf = (o: DataStream<number>, g: DataStream<number>) =>
+    o
+      .join(g)
+      .where(() => 'k')
+      .equalTo(() => 'k')
+      .window(TumblingEventTimeWindows.of(2))
+
+  it('a flat join emits 0, 1 or 2 records per pair, duplicates kept, each with its window’s timestamp', async () => {
+    const pairs: string[] = []
+    const results = await joinFigure<string>((joined) =>
+      joined
+        .apply<string>((a, b, out) => {
+          pairs.push(`${a},${b}`)
+          // (a + b) % 3 records: 0,0 → 0; 1,0 → 1; 2,3 → 2; 3,3 → 0; 4,4 → 2; 5,4 → 0.
+          for (let i = 0; i < (a + b) % 3; i++) out.collect(`${a},${b}`)
+        })
+        .process(withTimestamp),
+    )
+    expect(pairs.sort()).toEqual(['0,0', '1,0', '2,3', '3,3', '4,4', '5,4'])
+    expect(results.sort()).toEqual(['1,0@1', '2,3@3', '2,3@3', '4,4@5', '4,4@5'])
+  })
+
+  it('a plain join emits exactly its return value once per pair: an array is one record, not flattened', async () => {
+    const results = await joinFigure<[number, number]>((joined) => joined.apply((a, b): [number, number] => [a, b]))
+    expect(results.sort((x, y) => x[0] - y[0] || x[1] - y[1])).toEqual([
+      [0, 0],
+      [1, 0],
+      [2, 3],
+      [3, 3],
+      [4, 4],
+      [5, 4],
+    ])
   })
 })
 

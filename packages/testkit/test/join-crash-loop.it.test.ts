@@ -14,8 +14,9 @@ import {
 /**
  * Exactly-once interval-join results under `kill -9`: the keyed event-time interval join of
  * `__fixtures__/interval-join-job.mjs` (orders ⋈ payments, between(-2 ms, +1 ms)) is killed at seeded
- * random moments and restarted from its checkpoints (both sides' buffers and their cleanup timers are
- * keyed state), and its committed output is compared with the pairs computed here by brute force.
+ * random moments and restarted from its checkpoints (both sides' buffers are keyed state; their cleanup
+ * times are rebuilt from the restored buffers), and its committed output is compared with the pairs
+ * computed here by brute force.
  *
  * Knobs (environment): SLUICE_CRASH_KILLS (default 20), SLUICE_CRASH_SEED (default 20261126). A failed
  * run prints its seed; rerun with it to get the same kill delays.
@@ -93,7 +94,7 @@ const currentDirectory = useCrashLoopDirectory('sluice-join-crash-')
 describe('crash loop: keyed event-time interval join into a TransactionalFileSink under kill -9', () => {
   /**
    * Purpose: prove interval-join results exactly-once end to end: checkpointed source positions of
-   * both inputs, the join's buffered left and right elements with their cleanup timers, and two-phase
+   * both inputs, the join's buffered left and right elements (cleanup rebuilt on restore), and two-phase
    * commit lose and duplicate nothing when the process is killed at any moment.
    * Method: run the job (two datagen streams, orders and payments, whose two splits interleave their
    * event times so the watermark keeps up, with per-split watermarks → keyBy id

@@ -63,12 +63,18 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   }
 
   onProcessingTime(now: number): void {
-    if (!this.backend) return
-    for (const timer of this.backend.pollTimers('PROCESSING_TIME', now)) {
-      this.backend.setCurrentKey(timer.key)
-      this.fireTimer(timer.timestamp, 'PROCESSING_TIME')
+    const backend = this.backend
+    if (!backend) return
+    // One timestamp at a time, as for event time (Flink's InternalTimerServiceImpl.onProcessingTime
+    // polls its queue timer by timer): a timer registered while firing that is already due fires in
+    // this round, before any later one.
+    for (let next = backend.nextTimerTimestamp('PROCESSING_TIME'); next !== undefined && next <= now; next = backend.nextTimerTimestamp('PROCESSING_TIME')) {
+      for (const timer of backend.pollTimers('PROCESSING_TIME', next)) {
+        backend.setCurrentKey(timer.key)
+        this.fireTimer(timer.timestamp, 'PROCESSING_TIME')
+      }
     }
-    const next = this.backend.nextTimerTimestamp('PROCESSING_TIME')
+    const next = backend.nextTimerTimestamp('PROCESSING_TIME')
     if (next !== undefined) this.context.processingTime.requestWakeup(next)
   }
 

@@ -31,3 +31,28 @@ describe('KeyedProcessOperator: event-time timers fire in timestamp order', () =
     ])
   })
 })
+
+describe('KeyedProcessOperator: processing-time timers fire in timestamp order', () => {
+  it('a timer registered in onTimer that is already due fires in the same round, before later timers; one deleted there does not fire', async () => {
+    // The same rule for processing time (Flink's InternalTimerServiceImpl.onProcessingTime polls its
+    // queue timer by timer): at time 100, onTimer(10) registers 11 and deletes 20.
+    const fn: KeyedProcessFunction<Key, string, number> = {
+      processElement: (_value, context) => {
+        context.timerService().registerProcessingTimeTimer(10)
+        context.timerService().registerProcessingTimeTimer(20)
+        context.timerService().registerProcessingTimeTimer(30)
+      },
+      onTimer: (timestamp, context, out) => {
+        out.collect(timestamp)
+        if (timestamp === 10) {
+          context.timerService().registerProcessingTimeTimer(11)
+          context.timerService().deleteProcessingTimeTimer(20)
+        }
+      },
+    }
+    const h = await OperatorHarness.open(new KeyedProcessOperator('process', 'Process', (value) => value as string, fn as KeyedProcessFunction<Key, unknown, unknown>))
+    await h.element(1, 'a')
+    h.advanceProcessingTime(100)
+    expect(h.output.map((record) => record.value)).toEqual([10, 11, 30])
+  })
+})

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type AggregateFunction, ValueStateDescriptor } from '../../api/state.js'
 import { ContinuousEventTimeTrigger } from '../../api/windowing/continuous-event-time-trigger.js'
+import { ContinuousProcessingTimeTrigger } from '../../api/windowing/continuous-processing-time-trigger.js'
 import { CountEvictor } from '../../api/windowing/count-evictor.js'
 import { CountTrigger } from '../../api/windowing/count-trigger.js'
 import { EventTimeSessionWindows } from '../../api/windowing/event-time-session-windows.js'
@@ -198,6 +199,21 @@ describe('WindowOperator: timer order (found by the Flink differential test)', (
     )
     h.element(['a', 1], 11)
     h.processWatermark(100)
+    expect(h.take()).toEqual(['["a",1]@14', '["a",1]@14', '["a",1]@14'])
+    expect(h.snapshot().keyed).toEqual([])
+  })
+
+  it('in processing time too: a timer registered while firing that is already due fires in the same round', async () => {
+    // ContinuousProcessingTimeTrigger(1) on [10,15) from time 11: fire timers at 12, then 13 (registered
+    // when 12 fires) and 14, where the window is also cleaned up. The clock jumps to 100 at once: Flink's
+    // timer queue fires 12, 13 and 14; polling every due timer at once fired 12 and 14 only.
+    const h = await WindowHarness.open(
+      byKey,
+      spec(TumblingProcessingTimeWindows.of(5), sum, { trigger: ContinuousProcessingTimeTrigger.of(1) as unknown as Trigger<unknown, Window> }),
+      { now: 11 },
+    )
+    h.element(['a', 1])
+    h.setProcessingTime(100)
     expect(h.take()).toEqual(['["a",1]@14', '["a",1]@14', '["a",1]@14'])
     expect(h.snapshot().keyed).toEqual([])
   })

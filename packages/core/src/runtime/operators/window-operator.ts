@@ -388,7 +388,7 @@ export class WindowOperator extends AbstractStreamOperator {
     const backend = this.requireBackend()
     this.watermark = this.context.currentWatermark()
     for (let next = backend.nextTimerTimestamp('PROCESSING_TIME'); next !== undefined && next <= now; next = backend.nextTimerTimestamp('PROCESSING_TIME')) {
-      for (const timer of backend.pollTimers('PROCESSING_TIME', now)) {
+      for (const timer of backend.pollTimers('PROCESSING_TIME', next)) {
         backend.setCurrentKey(timer.key)
         this.fireTimers('PROCESSING_TIME', timer.timestamp)
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { StreamExecutionEnvironment } from '../src/api/environment.js'
-import { type KeyedProcessFunction, OutputTag } from '../src/api/functions.js'
+import { type KeyedProcessFunction, OutputTag, type ProcessFunction } from '../src/api/functions.js'
 import type { Sink } from '../src/api/sink.js'
 import type { AggregateFunction } from '../src/api/state.js'
 import { WatermarkStrategy } from '../src/api/watermark-strategy.js'
@@ -168,6 +168,151 @@ describe('watermark rules', () => {
     expect(await runUnbounded(0, false)).toEqual([])
     expect(() => StreamExecutionEnvironment.create({ autoWatermarkInterval: -1 })).toThrow(ConfigError)
     expect(() => StreamExecutionEnvironment.create({ autoWatermarkInterval: 1.5 })).toThrow(/autoWatermarkInterval/)
+  })
+})
+
+/** What one generator instance of {@link recordingStrategy} was asked to do and what it emitted. */
+interface GeneratorLog {
+  events: number
+  periodicCalls: number
+  emitted: number[]
+}
+
+/**
+ * A user generator (`forGenerator`) that logs its calls: periodic (`maxTimestamp - 1` in
+ * `onPeriodicEmit`, nothing in `onEvent`) or punctuated (`timestamp - 1` in `onEvent`). `logs` gets
+ * one entry per generator instance: a source has one per split and one for the reader as a whole.
+ */
+function recordingStrategy(mode: 'periodic' | 'punctuated', logs: GeneratorLog[]): WatermarkStrategy<number> {
+  return WatermarkStrategy.forGenerator<number>(() => {
+    const log: GeneratorLog = { events: 0, periodicCalls: 0, emitted: [] }
+    logs.push(log)
+    let maxTimestamp = Number.NEGATIVE_INFINITY
+    return {
+      onEvent(_event, timestamp, output) {
+        log.events++
+        maxTimestamp = Math.max(maxTimestamp, timestamp)
+        if (mode === 'punctuated') {
+          log.emitted.push(timestamp - 1)
+          output.emitWatermark(timestamp - 1)
+        }
+      },
+      onPeriodicEmit(output) {
+        log.periodicCalls++
+        if (mode === 'periodic' && maxTimestamp !== Number.NEGATIVE_INFINITY) {
+          log.emitted.push(maxTimestamp - 1)
+          output.emitWatermark(maxTimestamp - 1)
+        }
+      },
+    }
+  })
+}
+
+/** Passes on `value@watermark`: the watermark the downstream operator had when the record arrived. */
+const withWatermark: ProcessFunction<number, { value: number; watermark: number }> = {
+  processElement: (value, context, out) => out.collect({ value, watermark: context.currentWatermark() }),
+}
+
+/** An endless source of 0, 1, 2, ... with timestamp = value, slow enough that the task mostly waits on its clock. */
+const slowNumbers = () => datagenSource({ generator: (i: number) => i, recordsPerSecond: 200, splits: 1, timestamp: (_v: number, i: number) => i })
+
+/**
+ * Runs `build`'s job until it delivered records, then counts each generator's `onPeriodicEmit` calls
+ * over `windowMs` of wall time, cancels, and returns the calls, the measured wall time and what
+ * reached the sink.
+ */
+async function countPeriodicCalls(
+  options: { autoWatermarkInterval?: number },
+  build: (env: StreamExecutionEnvironment, logs: GeneratorLog[]) => { sinkTo(sink: Sink<{ value: number; watermark: number }>): unknown },
+  windowMs: number,
+) {
+  const logs: GeneratorLog[] = []
+  const sink = directSink<{ value: number; watermark: number }>()
+  const env = StreamExecutionEnvironment.create({ parallelism: 1, onWarning: () => {}, ...options })
+  build(env, logs).sinkTo(sink)
+  const job = env.execute('periodic-calls')
+  await until(() => sink.results.length > 0)
+  const before = logs.map((log) => log.periodicCalls)
+  const startedAt = Date.now()
+  await sleep(windowMs)
+  const calls = logs.map((log, index) => log.periodicCalls - (before[index] ?? 0))
+  const elapsedMs = Date.now() - startedAt
+  await job.cancel()
+  return { logs, calls, elapsedMs, received: sink.results }
+}
+
+/**
+ * Every watermark the downstream operator saw was emitted by the generator that saw the records,
+ * in order, and is below the record it came with (the generator emits `max - 1` of records before it).
+ */
+function expectWatermarksFrom(log: GeneratorLog, received: { value: number; watermark: number }[]): void {
+  const seen = received.map((r) => r.watermark).filter((watermark) => watermark !== Number.NEGATIVE_INFINITY)
+  expect(seen.length).toBeGreaterThan(0)
+  const emitted = new Set(log.emitted)
+  for (const watermark of seen) expect(emitted.has(watermark)).toBe(true)
+  expect(seen).toEqual([...seen].sort((a, b) => a - b))
+  for (const { value, watermark } of received) expect(value).toBeGreaterThan(watermark)
+}
+
+describe('periodic watermark emission of a running job', () => {
+  it('a user generator at the source gets onPeriodicEmit about every autoWatermarkInterval ms; its watermarks reach the next operator', async () => {
+    const { logs, calls, elapsedMs, received } = await countPeriodicCalls(
+      { autoWatermarkInterval: 50 },
+      (env, logs) => env.fromSource(slowNumbers(), 'numbers', { watermarkStrategy: recordingStrategy('periodic', logs) }).process(withWatermark),
+      1000,
+    )
+    // ~20 calls in 1 s at 50 ms; loose bounds for a loaded machine. The upper bound is what 50 ms allows at most.
+    for (const n of calls) {
+      expect(n).toBeGreaterThanOrEqual(8)
+      expect(n).toBeLessThanOrEqual(Math.floor(elapsedMs / 50) + 2)
+    }
+    const [fed, ...others] = logs.filter((log) => log.events > 0)
+    expect(others).toEqual([])
+    expectWatermarksFrom(fed as GeneratorLog, received)
+  })
+
+  it('without autoWatermarkInterval in the config the interval is 200 ms', async () => {
+    const { calls, elapsedMs } = await countPeriodicCalls(
+      {},
+      (env, logs) => env.fromSource(slowNumbers(), 'numbers', { watermarkStrategy: recordingStrategy('periodic', logs) }).process(withWatermark),
+      1200,
+    )
+    // ~6 calls in 1.2 s; 50 ms would give ~24. The upper bound is what 200 ms allows at most.
+    expect(calls.length).toBeGreaterThan(0)
+    for (const n of calls) {
+      expect(n).toBeGreaterThanOrEqual(2)
+      expect(n).toBeLessThanOrEqual(Math.floor(elapsedMs / 200) + 2)
+    }
+  })
+
+  it('autoWatermarkInterval 0: onPeriodicEmit is never called, watermarks emitted in onEvent still flow', async () => {
+    const { logs, received } = await countPeriodicCalls(
+      { autoWatermarkInterval: 0 },
+      (env, logs) => env.fromSource(slowNumbers(), 'numbers', { watermarkStrategy: recordingStrategy('punctuated', logs) }).process(withWatermark),
+      400,
+    )
+    expect(logs.length).toBeGreaterThan(0)
+    expect(logs.map((log) => log.periodicCalls)).toEqual(logs.map(() => 0))
+    const [fed, ...others] = logs.filter((log) => log.events > 0)
+    expect(others).toEqual([])
+    const generator = fed as GeneratorLog
+    // onEvent emitted `timestamp - 1` for every record, in order, and those watermarks reached the next operator
+    expect(generator.emitted.slice(0, received.length)).toEqual(received.map(({ value }) => value - 1))
+    expectWatermarksFrom(generator, received)
+  })
+
+  it('assignTimestampsAndWatermarks: its generator gets onPeriodicEmit every autoWatermarkInterval ms; its watermarks reach the next operator', async () => {
+    const { logs, calls, elapsedMs, received } = await countPeriodicCalls(
+      { autoWatermarkInterval: 50 },
+      (env, logs) => env.fromSource(slowNumbers(), 'numbers').assignTimestampsAndWatermarks(recordingStrategy('periodic', logs)).process(withWatermark),
+      1000,
+    )
+    // one subtask: one generator
+    expect(logs.length).toBe(1)
+    const n = calls[0] as number
+    expect(n).toBeGreaterThanOrEqual(8)
+    expect(n).toBeLessThanOrEqual(Math.floor(elapsedMs / 50) + 2)
+    expectWatermarksFrom(logs[0] as GeneratorLog, received)
   })
 })
 

@@ -174,6 +174,55 @@ describe('processing-time assigners', () => {
       [500, 1500],
     ])
   })
+
+  it('SlidingProcessingTimeWindows with an offset: every window containing "now", starts at getWindowStartWithOffset(now, offset, slide) and slide before', () => {
+    const shifted = SlidingProcessingTimeWindows.of(1000, 500, 100)
+    expect(spans(shifted.assignWindows('x', 0, at(1200)))).toEqual([
+      [1100, 2100],
+      [600, 1600],
+    ])
+    // the last ms before a start and the start itself
+    expect(spans(shifted.assignWindows('x', 0, at(1099)))).toEqual([
+      [600, 1600],
+      [100, 1100],
+    ])
+    expect(spans(shifted.assignWindows('x', 0, at(1100)))).toEqual([
+      [1100, 2100],
+      [600, 1600],
+    ])
+    // a clock before the epoch floors toward -infinity
+    expect(spans(shifted.assignWindows('x', 0, at(-1)))).toEqual([
+      [-400, 600],
+      [-900, 100],
+    ])
+    const negative = SlidingProcessingTimeWindows.of(1000, 500, -100)
+    expect(spans(negative.assignWindows('x', 0, at(1200)))).toEqual([
+      [900, 1900],
+      [400, 1400],
+    ])
+    expect(spans(negative.assignWindows('x', 0, at(399)))).toEqual([
+      [-100, 900],
+      [-600, 400],
+    ])
+    expect(spans(negative.assignWindows('x', 0, at(400)))).toEqual([
+      [400, 1400],
+      [-100, 900],
+    ])
+    expect(spans(negative.assignWindows('x', 0, at(-1)))).toEqual([
+      [-100, 900],
+      [-600, 400],
+    ])
+    // size not a multiple of the slide: windows 300 apart, each 1000 long, the earliest still containing now
+    expect(spans(SlidingProcessingTimeWindows.of(1000, 300, -50).assignWindows('x', 0, at(1000)))).toEqual([
+      [850, 1850],
+      [550, 1550],
+      [250, 1250],
+    ])
+    // the element's timestamp plays no part
+    expect(spans(negative.assignWindows('x', 123_456, at(1200)))).toEqual(spans(negative.assignWindows('x', undefined, at(1200))))
+    expect(() => SlidingProcessingTimeWindows.of(1000, 500, 500)).toThrow(/abs\(offset\) < slide/)
+    expect(() => SlidingProcessingTimeWindows.of(1000, 500, -500)).toThrow(ConfigError)
+  })
 })
 
 describe('GlobalWindows', () => {

@@ -36,7 +36,7 @@ export interface OperatorSubtaskState {
 /** Schedules processing-time wake-ups of a task; the callback runs in the task loop, never concurrently with it. */
 export interface ProcessingTimeService {
   now(): number
-  /** Asks for `onProcessingTime` to be called once the clock reaches `timestamp`. */
+  /** Asks for `onProcessingTime` to be called once the clock has passed `timestamp` (reads `timestamp + 1`). */
   requestWakeup(timestamp: number): void
 }
 
@@ -81,7 +81,11 @@ export interface StreamOperator {
   processBatch(values: unknown[], timestamps: Timestamps, inputIndex: 1 | 2): Promise<void> | void
   /** Fires event-time timers due at `watermark`. The task forwards the watermark afterwards. */
   processWatermark(watermark: number): void
-  /** Fires processing-time timers due at `now`; returns the next timer time, if any. */
+  /**
+   * Fires the processing-time timers at or before `now`, the last millisecond the clock has fully
+   * passed (the task calls it with the clock minus 1, as Flink delays processing-time timers by 1 ms):
+   * a timer at `t` fires only once no record can be processed at time `t` any more.
+   */
   onProcessingTime(now: number): void
   /** All input has ended (bounded input, or a draining stop). */
   endInput(): Promise<void> | void

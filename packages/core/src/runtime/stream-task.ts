@@ -424,13 +424,16 @@ export class StreamTask {
       this.processingTimerAt = Number.POSITIVE_INFINITY
       this.processingTimeDue = true
       this.deployment.notifier.signal()
-    }, Math.max(0, timestamp - Date.now()))
+    }, Math.max(0, timestamp + 1 - Date.now()))
     this.processingTimer.unref?.()
   }
 
   private async fireProcessingTime(): Promise<void> {
     this.processingTimeDue = false
-    const now = Date.now()
+    // Timers at `t` fire once the clock reads past `t` (Flink's ProcessingTimeServiceUtil delays them by
+    // 1 ms): a record processed while the clock still reads `t` is assigned to, and counted in, what a
+    // timer at `t` closes (the window ending at `t + 1`) before that timer fires, never after it.
+    const now = Date.now() - 1
     const operators = this.deployment.operators
     for (let index = 0; index < operators.length; index++) {
       ;(operators[index] as StreamOperator).onProcessingTime(now)

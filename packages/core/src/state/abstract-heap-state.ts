@@ -52,6 +52,12 @@ export abstract class AbstractHeapState<Stored, Element> {
   /** Every key's entry; expired entries stay until read (`NeverReturnExpired`) or checkpointed. */
   private readonly keyEntries = new Map<NormalizedKey, StateEntry<Stored>>()
   /**
+   * The same entries again for keys that are integers in `[0, denseKeyLimit)`, by key: an array load
+   * instead of a hash lookup for the most common keys (ids, counters). Only an index: `keyEntries` stays
+   * what snapshots iterate, and both change together in {@link putEntry} and {@link removeEntry}.
+   */
+  private denseEntries: (StateEntry<Stored> | undefined)[] = []
+  /**
    * The entry the last lookup found or stored, and its key: a read-modify-write of one key (`value()`
    * then `update()`, or records of one key in a row) looks the key up once. It is always the table's
    * entry for `cachedKey`: the table changes only through {@link putEntry} and {@link removeEntry},
@@ -91,7 +97,7 @@ export abstract class AbstractHeapState<Stored, Element> {
   protected lookup(key: NormalizedKey): StateEntry<Stored> | undefined {
     // NaN never equals itself: such a key always takes the Map lookup, which matches it.
     if (key === this.cachedKey && this.cachedEntry !== undefined) return this.cachedEntry
-    const entry = this.keyEntries.get(key)
+    const entry = isDenseKey(key) ? this.denseEntries[key] : this.keyEntries.get(key)
     if (entry !== undefined) {
       this.cachedKey = key
       this.cachedEntry = entry
@@ -102,6 +108,7 @@ export abstract class AbstractHeapState<Stored, Element> {
   /** Stores `entry` as the entry of `key`, replacing any. */
   protected putEntry(key: NormalizedKey, entry: StateEntry<Stored>): void {
     this.keyEntries.set(key, entry)
+    if (isDenseKey(key)) this.denseEntries[key] = entry
     this.cachedKey = key
     this.cachedEntry = entry
   }
@@ -109,6 +116,7 @@ export abstract class AbstractHeapState<Stored, Element> {
   /** Removes the entry of `key`, if any. */
   protected removeEntry(key: NormalizedKey): void {
     this.keyEntries.delete(key)
+    if (isDenseKey(key) && key < this.denseEntries.length) this.denseEntries[key] = undefined
     this.cachedKey = undefined
     this.cachedEntry = undefined
   }
@@ -248,4 +256,11 @@ export abstract class AbstractHeapState<Stored, Element> {
   protected malformed(what: string): SerializationError {
     return new SerializationError(this.label, `malformed checkpoint entry: ${what}`)
   }
+}
+
+/** Keys below this that are non-negative integers are also indexed by an array (see `denseEntries`). */
+const denseKeyLimit = 1 << 16
+
+function isDenseKey(key: NormalizedKey): key is number {
+  return typeof key === 'number' && key >>> 0 === key && key < denseKeyLimit
 }

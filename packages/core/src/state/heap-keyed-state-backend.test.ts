@@ -239,10 +239,12 @@ describe('HeapKeyedStateBackend: state semantics', () => {
   })
 })
 
-describe('HeapKeyedStateBackend: the last looked-up entry (one lookup per read-modify-write)', () => {
+describe('HeapKeyedStateBackend: the last looked-up entry and the index of small integer keys', () => {
   type Operation = { op: 'value' | 'clear' | 'increment' | 'list-add' | 'list-clear' | 'map-put' | 'map-remove' | 'snapshot'; key: number }
-  // Keys chosen to meet the edge cases of the cache's key comparison: NaN never equals itself, -0 is 0.
-  const keys: Key[] = [1, 2, Number.NaN, -0, 0, 'a', ['a', 1]]
+  // Keys chosen to meet the edge cases of the cache's key comparison (NaN never equals itself, -0 is 0)
+  // and of the array index of small integer keys (its last key, the first one past it, negative and
+  // fractional numbers, a string that looks like an indexed number).
+  const keys: Key[] = [1, 2, Number.NaN, -0, 0, 'a', ['a', 1], 65_535, 65_536, -1, 2.5, '1']
 
   it('agrees with a plain model over random reads, writes, clears, removals and snapshots', () => {
     fc.assert(

@@ -49,31 +49,13 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   abstract processBatch(values: unknown[], timestamps: Timestamps, inputIndex: 1 | 2): Promise<void> | void
 
   processWatermark(watermark: number): void {
-    const backend = this.backend
-    if (!backend) return
-    // Timers fire in timestamp order, one timestamp at a time (as from the queue of Flink's
-    // InternalTimerServiceImpl.advanceWatermark): a timer registered while firing and already due fires
-    // in the same advance before any later one, and a later one deleted meanwhile does not fire.
-    for (let next = backend.nextTimerTimestamp('EVENT_TIME'); next !== undefined && next <= watermark; next = backend.nextTimerTimestamp('EVENT_TIME')) {
-      for (const timer of backend.pollTimers('EVENT_TIME', next)) {
-        backend.setCurrentKey(timer.key)
-        this.fireTimer(timer.timestamp, 'EVENT_TIME')
-      }
-    }
+    this.backend?.fireTimers('EVENT_TIME', watermark, (timestamp) => this.fireTimer(timestamp, 'EVENT_TIME'))
   }
 
   onProcessingTime(now: number): void {
     const backend = this.backend
     if (!backend) return
-    // One timestamp at a time, as for event time (Flink's InternalTimerServiceImpl.onProcessingTime
-    // polls its queue timer by timer): a timer registered while firing that is already due fires in
-    // this round, before any later one.
-    for (let next = backend.nextTimerTimestamp('PROCESSING_TIME'); next !== undefined && next <= now; next = backend.nextTimerTimestamp('PROCESSING_TIME')) {
-      for (const timer of backend.pollTimers('PROCESSING_TIME', next)) {
-        backend.setCurrentKey(timer.key)
-        this.fireTimer(timer.timestamp, 'PROCESSING_TIME')
-      }
-    }
+    backend.fireTimers('PROCESSING_TIME', now, (timestamp) => this.fireTimer(timestamp, 'PROCESSING_TIME'))
     const next = backend.nextTimerTimestamp('PROCESSING_TIME')
     if (next !== undefined) this.context.processingTime.requestWakeup(next)
   }

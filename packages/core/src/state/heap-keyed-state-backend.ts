@@ -175,6 +175,22 @@ export class HeapKeyedStateBackend {
   }
 
   /**
+   * Fires the timers of `domain` at or before `upToInclusive` as Flink's timer queue does: in timestamp
+   * order, one timestamp at a time, each with its key made current before `fire(timestamp)`. A timer
+   * that `fire` registers and that is already due fires in the same call, before any later one; a
+   * later one that `fire` deletes does not fire. Called by operators on a watermark or a wake-up.
+   */
+  fireTimers(domain: TimeDomain, upToInclusive: number, fire: (timestamp: number) => void): void {
+    const queue = this.timerQueue(domain)
+    for (let next = queue.peekTimestamp(); next !== undefined && next <= upToInclusive; next = queue.peekTimestamp()) {
+      for (const timer of queue.pollUpTo(next)) {
+        this.setCurrentKey(timer.key)
+        fire(timer.timestamp)
+      }
+    }
+  }
+
+  /**
    * The keys that have a visible entry in a state (for applying a function to all keys). Works for
    * restored states no descriptor has asked for yet too, without TTL filtering (only the descriptor
    * knows the TTL); an unknown name has no keys.

@@ -371,28 +371,15 @@ export class WindowOperator extends AbstractStreamOperator {
   // ---------------------------------------------------------------- timers
 
   override processWatermark(watermark: number): void {
-    const backend = this.requireBackend()
     this.watermark = watermark
-    // Timers fire in timestamp order, one timestamp at a time, as from Flink's timer queue: a timer
-    // registered while firing that is already due (a ContinuousEventTimeTrigger's next fire time) fires
-    // in the same advance, before any later timer (a cleanup timer that would delete it first).
-    for (let next = backend.nextTimerTimestamp('EVENT_TIME'); next !== undefined && next <= watermark; next = backend.nextTimerTimestamp('EVENT_TIME')) {
-      for (const timer of backend.pollTimers('EVENT_TIME', next)) {
-        backend.setCurrentKey(timer.key)
-        this.fireTimers('EVENT_TIME', timer.timestamp)
-      }
-    }
+    // One timestamp at a time (see fireTimers): a timer registered while firing that is already due (a
+    // ContinuousEventTimeTrigger's next fire time) fires before a later cleanup timer could delete it.
+    this.requireBackend().fireTimers('EVENT_TIME', watermark, (timestamp) => this.fireTimers('EVENT_TIME', timestamp))
   }
 
   override onProcessingTime(now: number): void {
-    const backend = this.requireBackend()
     this.watermark = this.context.currentWatermark()
-    for (let next = backend.nextTimerTimestamp('PROCESSING_TIME'); next !== undefined && next <= now; next = backend.nextTimerTimestamp('PROCESSING_TIME')) {
-      for (const timer of backend.pollTimers('PROCESSING_TIME', next)) {
-        backend.setCurrentKey(timer.key)
-        this.fireTimers('PROCESSING_TIME', timer.timestamp)
-      }
-    }
+    this.requireBackend().fireTimers('PROCESSING_TIME', now, (timestamp) => this.fireTimers('PROCESSING_TIME', timestamp))
     this.requestNextWakeup()
   }
 

@@ -136,25 +136,25 @@ describe('datagenSource', () => {
       ])
     })
 
-    it('takes turns between the splits of one reader so none starves', () => {
-      const source = datagenSource({ generator: identity, splits: 2, batchSize: 2 })
-      const reader = source.createReader({ subtaskId: 0, parallelism: 1, sendSplitRequest: () => {} })
+    /** A reader of two unbounded splits, the even and the odd indexes, two records per poll. */
+    const evenAndOddReader = () => {
+      const reader = datagenSource({ generator: identity, splits: 2, batchSize: 2 }).createReader({ subtaskId: 0, parallelism: 1, sendSplitRequest: () => {} })
       reader.addSplits([
         { splitId: '0', next: 0, end: null, stride: 2 },
         { splitId: '1', next: 1, end: null, stride: 2 },
       ])
+      return reader
+    }
+
+    it('takes turns between the splits of one reader so none starves', () => {
+      const reader = evenAndOddReader()
       const output = collectingOutput<number>()
       for (let poll = 0; poll < 4; poll++) expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')
       expect(output.values).toEqual([0, 2, 1, 3, 4, 6, 5, 7])
     })
 
     it('skips paused splits (watermark alignment per split), waits when all are paused, resumes where they stopped', async () => {
-      const source = datagenSource({ generator: identity, splits: 2, batchSize: 2 })
-      const reader = source.createReader({ subtaskId: 0, parallelism: 1, sendSplitRequest: () => {} })
-      reader.addSplits([
-        { splitId: '0', next: 0, end: null, stride: 2 },
-        { splitId: '1', next: 1, end: null, stride: 2 },
-      ])
+      const reader = evenAndOddReader()
       const output = collectingOutput<number>()
       reader.pauseOrResumeSplits?.(['1'], [])
       for (let poll = 0; poll < 3; poll++) expect(reader.pollNext(output)).toBe('MORE_AVAILABLE')

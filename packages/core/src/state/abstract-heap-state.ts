@@ -2,7 +2,7 @@ import type { SimpleVersionedSerializer } from '../api/serializer.js'
 import type { AnyStateDescriptor, Key, StateTtlConfig } from '../api/state.js'
 import { IllegalStateError, SerializationError, UnsupportedVersionError } from '../errors.js'
 import type { KeyContext } from './key-context.js'
-import { type NormalizedKey, normalizeKey } from './key-groups.js'
+import { isDenseKey, type NormalizedKey, normalizeKey } from './key-groups.js'
 import { TtlPolicy } from './state-ttl.js'
 
 /** The kinds of keyed state, as the descriptors name them. */
@@ -52,11 +52,11 @@ export abstract class AbstractHeapState<Stored, Element> {
   /** Every key's entry; expired entries stay until read (`NeverReturnExpired`) or checkpointed. */
   private readonly keyEntries = new Map<NormalizedKey, StateEntry<Stored>>()
   /**
-   * The same entries again for keys that are integers in `[0, denseKeyLimit)`, by key: an array load
+   * The same entries again for the keys that can index an array ({@link isDenseKey}): an array load
    * instead of a hash lookup for the most common keys (ids, counters). Only an index: `keyEntries` stays
    * what snapshots iterate, and both change together in {@link putEntry} and {@link removeEntry}.
    */
-  private denseEntries: (StateEntry<Stored> | undefined)[] = []
+  private readonly denseEntries: (StateEntry<Stored> | undefined)[] = []
   /**
    * The entry the last lookup found or stored, and its key: a read-modify-write of one key (`value()`
    * then `update()`, or records of one key in a row) looks the key up once. It is always the table's
@@ -256,11 +256,4 @@ export abstract class AbstractHeapState<Stored, Element> {
   protected malformed(what: string): SerializationError {
     return new SerializationError(this.label, `malformed checkpoint entry: ${what}`)
   }
-}
-
-/** Keys below this that are non-negative integers are also indexed by an array (see `denseEntries`). */
-const denseKeyLimit = 1 << 16
-
-function isDenseKey(key: NormalizedKey): key is number {
-  return typeof key === 'number' && key >>> 0 === key && key < denseKeyLimit
 }

@@ -232,3 +232,15 @@ function checkParallelism(maxParallelism: number, parallelism: number): void {
     )
   }
 }
+
+/** Keys below this that are non-negative integers can be found through an array instead of a hash lookup. */
+export const denseKeyLimit = 1 << 16
+
+/**
+ * Whether `key` is a non-negative integer below {@link denseKeyLimit}: then it is its own normalized key
+ * (-0 included, it indexes 0) and can index an array. Used by keyed state and the window operator's
+ * open-window cache for the most common keys (ids, counters).
+ */
+export function isDenseKey(key: unknown): key is number {
+  return typeof key === 'number' && key >>> 0 === key && key < denseKeyLimit
+}

@@ -1,9 +1,6 @@
 import type { Key } from '../../api/state.js'
-import { normalizeKey, type NormalizedKey } from '../../state/key-groups.js'
+import { isDenseKey, normalizeKey, type NormalizedKey } from '../../state/key-groups.js'
 import type { Slot } from './window-state.js'
-
-/** Keys below this that are non-negative integers are kept in an array: one load instead of a hash lookup. */
-const denseKeyLimit = 1 << 16
 
 /**
  * The window operator's tumbling fast path: each key's last window slot, found without making the key
@@ -15,19 +12,19 @@ const denseKeyLimit = 1 << 16
  * Owned by one window operator and used by its task only.
  */
 export class OpenSlotCache {
-  /** Slots of keys that are integers in `[0, denseKeyLimit)`, by key. */
+  /** Slots of the keys that can index an array ({@link isDenseKey}), by key. */
   private dense: (Slot | undefined)[] = []
   /** Slots of every other key, by normalized key. */
   private readonly sparse = new Map<NormalizedKey, Slot>()
 
   get(key: Key): Slot | undefined {
-    if (typeof key === 'number' && key >>> 0 === key && key < denseKeyLimit) return this.dense[key]
+    if (isDenseKey(key)) return this.dense[key]
     return this.sparse.get(normalizeKey(key))
   }
 
   /** Remembers the key's last slot, or forgets the key when it has none. */
   set(key: Key, slot: Slot | undefined): void {
-    if (typeof key === 'number' && key >>> 0 === key && key < denseKeyLimit) {
+    if (isDenseKey(key)) {
       if (slot !== undefined || key < this.dense.length) this.dense[key] = slot
       return
     }

@@ -196,9 +196,7 @@ export class WindowOperator extends AbstractStreamOperator {
       const timestamp = timestamps[index]
       const slot = openSlots.get(key)
       if (slot !== undefined && timestamp !== undefined && timestamp < slot.e && timestamp >= slot.e - size && slot.e - 1 > watermark) {
-        if (contents.kind === 'aggregate') slot.v = contents.aggregate.add(value, slot.v)
-        else if (contents.kind === 'reduce') slot.v = contents.reduce(slot.v, value)
-        else (slot.v as unknown[]).push(value)
+        addToSlot(contents, slot, value)
         continue
       }
       backend.setCurrentKey(key)
@@ -245,10 +243,7 @@ export class WindowOperator extends AbstractStreamOperator {
       return
     }
     if (slot !== undefined) {
-      const contents = this.spec.contents
-      if (contents.kind === 'aggregate') slot.v = contents.aggregate.add(value, slot.v)
-      else if (contents.kind === 'reduce') slot.v = contents.reduce(slot.v, value)
-      else (slot.v as unknown[]).push(value)
+      addToSlot(this.spec.contents, slot, value)
     } else {
       const keyState = this.keyState()
       slot = this.addToContents(start, end, value, timestamp)
@@ -670,18 +665,7 @@ export class WindowOperator extends AbstractStreamOperator {
         ;(slot.v as unknown[]).push(value, timestamp)
         return slot
       }
-      const contents = this.spec.contents
-      switch (contents.kind) {
-        case 'reduce':
-          slot.v = contents.reduce(slot.v, value)
-          break
-        case 'aggregate':
-          slot.v = contents.aggregate.add(value, slot.v)
-          break
-        case 'list':
-          ;(slot.v as unknown[]).push(value)
-          break
-      }
+      addToSlot(this.spec.contents, slot, value)
       return slot
     }
     let first: unknown
@@ -917,6 +901,13 @@ function rememberLastSlot(keyState: WindowKeyState, slot: Slot | undefined): voi
   const withCache = keyState as WindowKeyState & { lastSlot?: Slot }
   if (Object.hasOwn(withCache, 'lastSlot')) withCache.lastSlot = slot
   else Object.defineProperty(withCache, 'lastSlot', { value: slot, writable: true, enumerable: false, configurable: false })
+}
+
+/** Folds `value` into a window's contents (without an evictor): reduce, aggregate or append. */
+function addToSlot(contents: WindowContents, slot: Slot, value: unknown): void {
+  if (contents.kind === 'aggregate') slot.v = contents.aggregate.add(value, slot.v)
+  else if (contents.kind === 'reduce') slot.v = contents.reduce(slot.v, value)
+  else (slot.v as unknown[]).push(value)
 }
 
 /** Adds `[start, end]` to the owners of the timer at `timestamp`, once. */

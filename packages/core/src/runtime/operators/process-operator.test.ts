@@ -1,58 +1,45 @@
 import { describe, expect, it } from 'vitest'
-import type { KeyedProcessFunction } from '../../api/functions.js'
+import type { KeyedProcessFunction, TimerService } from '../../api/functions.js'
 import type { Key } from '../../api/state.js'
 import { OperatorHarness } from '../__fixtures__/operator-harness.js'
 import { KeyedProcessOperator } from './process-operator.js'
 
-describe('KeyedProcessOperator: event-time timers fire in timestamp order', () => {
-  it('a timer registered in onTimer fires before later timers of the same watermark; one deleted there does not fire', async () => {
-    // As Flink's InternalTimerServiceImpl.advanceWatermark, which polls its queue one timer at a time:
-    // onTimer(10) registers 11 and deletes 20, so one watermark past all of them fires 10 and 11 only.
-    // Polling every timer up to the watermark at once fired 10, 20 (already taken out), then 11.
-    const fn: KeyedProcessFunction<Key, string, number> = {
-      processElement: (_value, context) => {
-        context.timerService().registerEventTimeTimer(10)
-        context.timerService().registerEventTimeTimer(20)
-      },
-      onTimer: (timestamp, context, out) => {
-        out.collect(timestamp)
-        if (timestamp === 10) {
-          context.timerService().registerEventTimeTimer(11)
-          context.timerService().deleteEventTimeTimer(20)
-        }
-      },
-    }
-    const h = await OperatorHarness.open(new KeyedProcessOperator('process', 'Process', (value) => value as string, fn as KeyedProcessFunction<Key, unknown, unknown>))
-    await h.element(1, 'a', 0)
-    h.watermarkTo(100)
-    expect(h.output).toEqual([
-      { value: 10, timestamp: 10 },
-      { value: 11, timestamp: 11 },
-    ])
-  })
-})
+/** The same timer calls in either time domain. */
+const domains = {
+  'event time': {
+    register: (timers: TimerService, timestamp: number) => timers.registerEventTimeTimer(timestamp),
+    remove: (timers: TimerService, timestamp: number) => timers.deleteEventTimeTimer(timestamp),
+    advance: (h: OperatorHarness<KeyedProcessOperator>) => h.watermarkTo(100),
+  },
+  'processing time': {
+    register: (timers: TimerService, timestamp: number) => timers.registerProcessingTimeTimer(timestamp),
+    remove: (timers: TimerService, timestamp: number) => timers.deleteProcessingTimeTimer(timestamp),
+    advance: (h: OperatorHarness<KeyedProcessOperator>) => h.advanceProcessingTime(100),
+  },
+}
 
-describe('KeyedProcessOperator: processing-time timers fire in timestamp order', () => {
-  it('a timer registered in onTimer that is already due fires in the same round, before later timers; one deleted there does not fire', async () => {
-    // The same rule for processing time (Flink's InternalTimerServiceImpl.onProcessingTime polls its
-    // queue timer by timer): at time 100, onTimer(10) registers 11 and deletes 20.
-    const fn: KeyedProcessFunction<Key, string, number> = {
-      processElement: (_value, context) => {
-        context.timerService().registerProcessingTimeTimer(10)
-        context.timerService().registerProcessingTimeTimer(20)
-        context.timerService().registerProcessingTimeTimer(30)
-      },
-      onTimer: (timestamp, context, out) => {
-        out.collect(timestamp)
-        if (timestamp === 10) {
-          context.timerService().registerProcessingTimeTimer(11)
-          context.timerService().deleteProcessingTimeTimer(20)
-        }
-      },
-    }
-    const h = await OperatorHarness.open(new KeyedProcessOperator('process', 'Process', (value) => value as string, fn as KeyedProcessFunction<Key, unknown, unknown>))
-    await h.element(1, 'a')
-    h.advanceProcessingTime(100)
-    expect(h.output.map((record) => record.value)).toEqual([10, 11, 30])
-  })
+describe('KeyedProcessOperator: timers fire in timestamp order, one timestamp at a time', () => {
+  for (const [name, domain] of Object.entries(domains)) {
+    it(`${name}: a timer registered in onTimer that is already due fires before later ones; one deleted there does not fire`, async () => {
+      // As Flink's InternalTimerServiceImpl, which polls its queue one timer at a time: with timers at
+      // 10, 20 and 30, onTimer(10) registers 11 and deletes 20, so time 100 fires 10, 11 and 30.
+      // Polling every due timer at once fired 10, 20 (already taken out), 30, and 11 only later.
+      const fn: KeyedProcessFunction<Key, string, number> = {
+        processElement: (_value, context) => {
+          for (const timestamp of [10, 20, 30]) domain.register(context.timerService(), timestamp)
+        },
+        onTimer: (timestamp, context, out) => {
+          out.collect(timestamp)
+          if (timestamp === 10) {
+            domain.register(context.timerService(), 11)
+            domain.remove(context.timerService(), 20)
+          }
+        },
+      }
+      const h = await OperatorHarness.open(new KeyedProcessOperator('process', 'Process', (value) => value as string, fn as KeyedProcessFunction<Key, unknown, unknown>))
+      await h.element(1, 'a', 0)
+      domain.advance(h)
+      expect(h.output.map((record) => record.value)).toEqual([10, 11, 30])
+    })
+  }
 })

@@ -51,6 +51,39 @@ const describeWindow: ProcessWindowFunction<unknown, string, string, TimeWindow>
 }
 const asProcess = describeWindow as unknown as WindowOperatorSpec['windowFunction']
 
+type ScriptStep = { element: Pair; timestamp: number } | { watermark: number }
+
+/**
+ * Runs `steps` on one operator, then again cut after every step: the first operator's snapshot is
+ * restored into a new one (at the watermark reached so far), which runs the rest. Every cut must emit
+ * what the straight run emitted; returns that. `afterRestore` can check the restored operator further.
+ */
+async function expectSameOutputWhereverRestored(
+  makeSpec: () => WindowOperatorSpec,
+  steps: ScriptStep[],
+  afterRestore?: (restored: WindowHarness) => Promise<void>,
+): Promise<string[]> {
+  const run = (h: WindowHarness, part: ScriptStep[]) => {
+    for (const step of part) {
+      if ('watermark' in step) h.processWatermark(step.watermark)
+      else h.element(step.element, step.timestamp)
+    }
+  }
+  const straight = await WindowHarness.open(byKey, makeSpec())
+  run(straight, steps)
+  const expected = straight.take()
+  for (let cut = 1; cut < steps.length; cut++) {
+    const first = await WindowHarness.open(byKey, makeSpec())
+    run(first, steps.slice(0, cut))
+    const watermark = Math.max(Number.NEGATIVE_INFINITY, ...steps.slice(0, cut).map((step) => ('watermark' in step ? step.watermark : Number.NEGATIVE_INFINITY)))
+    const second = await WindowHarness.open(byKey, makeSpec(), { restoredState: first.snapshot(), watermark })
+    run(second, steps.slice(cut))
+    expect([...first.take(), ...second.take()], `cut after step ${cut}`).toEqual(expected)
+    await afterRestore?.(second)
+  }
+  return expected
+}
+
 describe('WindowOperator: tumbling event-time windows with allowed lateness (hand-computed)', () => {
   const build = (lateDataTag?: string) =>
     WindowHarness.open(byKey, spec(TumblingEventTimeWindows.of(10), sum, { allowedLateness: 5, lateDataTag }))
@@ -274,32 +307,18 @@ describe('WindowOperator: checkpoints', () => {
         allowedLateness: 5,
         windowFunction: asProcess,
       })
-    const script = (h: WindowHarness, from: number, to: number) => {
-      const steps: (() => void)[] = [
-        () => h.element(['a', 1], 0),
-        () => h.element(['b', 1], 3),
-        () => h.element(['a', 1], 5),
-        () => h.processWatermark(4),
-        () => h.element(['a', 1], 12),
-        () => h.element(['b', 1], 30),
-        () => h.element(['a', 1], 14),
-        () => h.element(['a', 1], 40),
-        () => h.processWatermark(60),
-      ]
-      for (let i = from; i < to; i++) (steps[i] as () => void)()
-    }
-    const straight = await WindowHarness.open(byKey, sessionSpec())
-    script(straight, 0, 9)
-    const expected = straight.take()
+    const expected = await expectSameOutputWhereverRestored(sessionSpec, [
+      { element: ['a', 1], timestamp: 0 },
+      { element: ['b', 1], timestamp: 3 },
+      { element: ['a', 1], timestamp: 5 },
+      { watermark: 4 },
+      { element: ['a', 1], timestamp: 12 },
+      { element: ['b', 1], timestamp: 30 },
+      { element: ['a', 1], timestamp: 14 },
+      { element: ['a', 1], timestamp: 40 },
+      { watermark: 60 },
+    ])
     expect(expected.length).toBeGreaterThan(0)
-    for (let cut = 1; cut < 9; cut++) {
-      const first = await WindowHarness.open(byKey, sessionSpec())
-      script(first, 0, cut)
-      const state = first.snapshot()
-      const second = await WindowHarness.open(byKey, sessionSpec(), { restoredState: state, watermark: cut > 3 ? 4 : Number.NEGATIVE_INFINITY })
-      script(second, cut, 9)
-      expect([...first.take(), ...second.take()], `cut after step ${cut}`).toEqual(expected)
-    }
   })
 })
 
@@ -331,28 +350,29 @@ describe('WindowOperator: tumbling fast path in checkpoints', () => {
   })
 
   it('a restored operator continues exactly where the snapshot was taken, with late elements and new windows', async () => {
-    const script = (h: WindowHarness, from: number, to: number) => {
-      const steps: (() => void)[] = [
-        () => h.element(['a', 1], 1),
-        () => h.element(['b', 1], 3),
-        () => h.element(['a', 1], 12),
-        () => h.processWatermark(9),
-        () => h.element(['a', 1], 8),
-        () => h.element(['b', 1], 25),
-        () => h.processWatermark(14),
-        () => h.element(['a', 1], 13),
-        () => h.element(['a', 1], 7),
-        () => h.processWatermark(19),
-        () => h.element(['a', 1], 31),
-        () => h.element(['a', 1], 18),
-        () => h.processWatermark(60),
-      ]
-      for (let i = from; i < to; i++) (steps[i] as () => void)()
-    }
-    const watermarks = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, 9, 9, 9, 14, 14, 14, 19, 19, 19]
-    const straight = await WindowHarness.open(byKey, tumblingSpec())
-    script(straight, 0, 13)
-    const expected = straight.take()
+    const expected = await expectSameOutputWhereverRestored(
+      tumblingSpec,
+      [
+        { element: ['a', 1], timestamp: 1 },
+        { element: ['b', 1], timestamp: 3 },
+        { element: ['a', 1], timestamp: 12 },
+        { watermark: 9 },
+        { element: ['a', 1], timestamp: 8 },
+        { element: ['b', 1], timestamp: 25 },
+        { watermark: 14 },
+        { element: ['a', 1], timestamp: 13 },
+        { element: ['a', 1], timestamp: 7 },
+        { watermark: 19 },
+        { element: ['a', 1], timestamp: 31 },
+        { element: ['a', 1], timestamp: 18 },
+        { watermark: 60 },
+      ],
+      async (restored) => {
+        // And a second snapshot of the restored operator restores as well.
+        const third = await WindowHarness.open(byKey, tumblingSpec(), { restoredState: restored.snapshot(), watermark: 60 })
+        expect(third.snapshot().keyed).toEqual([])
+      },
+    )
     expect(expected).toEqual([
       'a:[0,10):[1]@9',
       'b:[0,10):[1]@9',
@@ -362,16 +382,5 @@ describe('WindowOperator: tumbling fast path in checkpoints', () => {
       'b:[20,30):[1]@29',
       'a:[30,40):[1]@39',
     ])
-    for (let cut = 1; cut < 13; cut++) {
-      const first = await WindowHarness.open(byKey, tumblingSpec())
-      script(first, 0, cut)
-      const state = first.snapshot()
-      const second = await WindowHarness.open(byKey, tumblingSpec(), { restoredState: state, watermark: watermarks[cut] })
-      script(second, cut, 13)
-      expect([...first.take(), ...second.take()], `cut after step ${cut}`).toEqual(expected)
-      // And a second snapshot of the restored operator restores as well.
-      const third = await WindowHarness.open(byKey, tumblingSpec(), { restoredState: second.snapshot(), watermark: 60 })
-      expect(third.snapshot().keyed).toEqual([])
-    }
   })
 })
